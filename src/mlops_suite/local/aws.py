@@ -1,0 +1,67 @@
+"""An embedded AWS for demos and tests: moto's server on loopback, reachable from subprocesses too."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+DEFAULT_ACCOUNT = "123456789012"  # moto's default account
+DEFAULT_REGION = "eu-west-1"
+
+
+@dataclass
+class EmbeddedAWS:
+    """A running moto server; `env` holds what a boto3 process needs to reach it."""
+
+    endpoint_url: str
+    region: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        """Return a boto3 client for `service` bound to this server."""
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+            **kwargs,
+        )
+
+
+@contextmanager
+def embedded_aws(region: str = DEFAULT_REGION, *, patch_environ: bool = True) -> Iterator[EmbeddedAWS]:
+    """Start moto's server on a free loopback port; optionally point this process's boto3 at it."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request drowns output
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
+        "AWS_SESSION_TOKEN": "testing",  # noqa: S105
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+    }
+    saved: Mapping[str, str | None] = {k: os.environ.get(k) for k in env}
+    if patch_environ:
+        os.environ.update(env)
+    try:
+        yield EmbeddedAWS(endpoint_url=env["AWS_ENDPOINT_URL"], region=region, env=env)
+    finally:
+        server.stop()
+        if patch_environ:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
