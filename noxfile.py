@@ -108,7 +108,7 @@ def workflows(session: nox.Session) -> None:
 @nox.session(default=False)
 def demo(session: nox.Session) -> None:
     """Run the platform flow offline: render, local pipeline against embedded AWS, registry."""
-    session.install("-e", ".[lambda,test]")
+    session.install("-e", ".[lambda,test]", "uv")
     session.run("python", "-m", "mlops_suite.demo", *session.posargs)
 
 
