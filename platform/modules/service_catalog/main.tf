@@ -1,0 +1,207 @@
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  names      = jsondecode(file("${path.module}/../../../src/mlops_suite/names.json"))
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.name
+
+  templates_dir = coalesce(var.templates_dir, "${path.module}/../../../project-templates")
+  # One product per template file; discovered, so adding a template needs no Terraform change.
+  templates = { for f in fileset(local.templates_dir, "*.yaml") : trimsuffix(f, ".yaml") => "${local.templates_dir}/${f}" }
+
+  bucket_name     = "${var.name_prefix}-templates-${local.account_id}-${local.region}"
+  prefix          = "templates/"
+  launch_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${var.launch_role_name}"
+
+  studio_visibility = { "sagemaker:studio-visibility" = "true" }
+
+  project_bucket_arn = "arn:${local.partition}:s3:::${replace(replace(replace(local.names.patterns.artifact_bucket,
+  "{project_id}", "*"), "{account_id}", local.account_id), "{region}", local.region)}"
+
+  launch_trust = {
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = ["servicecatalog.amazonaws.com", "cloudformation.amazonaws.com"] }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  }
+
+  # Exactly what the project templates create, nothing more (no IAM writes).
+  launch_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ReadTemplates"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:GetObjectTagging"]
+        Resource = ["arn:${local.partition}:s3:::${local.bucket_name}/${local.prefix}*"]
+      },
+      {
+        Sid      = "ProjectStacks"
+        Effect   = "Allow"
+        Action   = ["cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents", "cloudformation:GetTemplateSummary", "cloudformation:SetStackPolicy"]
+        Resource = ["arn:${local.partition}:cloudformation:${local.region}:${local.account_id}:stack/SC-*/*", "arn:${local.partition}:cloudformation:${local.region}:${local.account_id}:stack/sagemaker-*/*"]
+      },
+      {
+        Sid      = "ValidateTemplates"
+        Effect   = "Allow"
+        Action   = "cloudformation:ValidateTemplate"
+        Resource = "*"
+      },
+      {
+        Sid      = "ProjectBuckets"
+        Effect   = "Allow"
+        Action   = ["s3:CreateBucket", "s3:DeleteBucket", "s3:GetBucket*", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy", "s3:PutBucketPublicAccessBlock", "s3:PutBucketVersioning", "s3:PutBucketTagging", "s3:PutBucketLogging", "s3:PutBucketOwnershipControls", "s3:PutEncryptionConfiguration", "s3:PutLifecycleConfiguration", "s3:GetEncryptionConfiguration", "s3:GetLifecycleConfiguration"]
+        Resource = [local.project_bucket_arn, "${local.project_bucket_arn}-logs"]
+      },
+      {
+        Sid      = "EncryptProjectBuckets"
+        Effect   = "Allow"
+        Action   = ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"]
+        Resource = var.kms_key_arn
+      },
+      {
+        Sid      = "ReadPlatformNames"
+        Effect   = "Allow"
+        Action   = ["ssm:GetParameter", "ssm:GetParameters"]
+        Resource = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/mlops-suite/*"]
+      },
+      {
+        Sid      = "ProjectModelPackageGroups"
+        Effect   = "Allow"
+        Action   = ["sagemaker:CreateModelPackageGroup", "sagemaker:DeleteModelPackageGroup", "sagemaker:DescribeModelPackageGroup", "sagemaker:PutModelPackageGroupPolicy", "sagemaker:DeleteModelPackageGroupPolicy", "sagemaker:GetModelPackageGroupPolicy", "sagemaker:AddTags", "sagemaker:DeleteTags", "sagemaker:ListTags"]
+        Resource = ["arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:model-package-group/*"]
+      },
+      {
+        Sid      = "ProjectApprovalRules"
+        Effect   = "Allow"
+        Action   = ["events:PutRule", "events:DeleteRule", "events:DescribeRule", "events:PutTargets", "events:RemoveTargets", "events:TagResource", "events:UntagResource"]
+        Resource = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${replace(local.names.patterns.model_approval_rule, "{project_id}", "*")}"]
+      },
+      {
+        Sid      = "ProjectDeployRepoParameters"
+        Effect   = "Allow"
+        Action   = ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"]
+        Resource = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${replace(local.names.patterns.project_deploy_repo_parameter, "{project_id}", "*")}"]
+      },
+      {
+        Sid      = "CallPlatformLambdas"
+        Effect   = "Allow"
+        Action   = "lambda:InvokeFunction"
+        Resource = var.custom_resource_lambda_arns
+      },
+    ]
+  }
+}
+
+module "bucket" {
+  source = "../s3"
+
+  bucket_name       = local.bucket_name
+  kms_key_arn       = var.kms_key_arn
+  access_log_bucket = var.access_log_bucket
+  access_log_prefix = "${local.bucket_name}/"
+  force_destroy     = var.force_destroy
+  tags              = var.tags
+
+  # SageMaker Studio reads S3-based project templates from the browser and needs this CORS rule.
+  cors_rules = [{
+    allowed_origins = ["https://*.sagemaker.aws"]
+    allowed_methods = ["GET", "HEAD", "PUT", "POST", "DELETE"]
+    allowed_headers = ["*"]
+    expose_headers  = ["ETag", "x-amz-delete-marker", "x-amz-id-2", "x-amz-request-id", "x-amz-server-side-encryption", "x-amz-version-id"]
+  }]
+
+  read_access = [{
+    sid            = "StudioAndLaunchRoleReadTemplates"
+    principal_arns = concat(sort(values(var.principal_role_arns)), [aws_iam_role.launch.arn])
+    prefixes       = [local.prefix]
+    actions        = ["s3:GetObject", "s3:GetObjectTagging"]
+  }]
+}
+
+resource "aws_s3_object" "template" {
+  for_each = local.templates
+
+  bucket                 = module.bucket.bucket_name
+  key                    = "${local.prefix}${each.key}.yaml"
+  source                 = each.value
+  source_hash            = filemd5(each.value)
+  content_type           = "application/x-yaml"
+  server_side_encryption = "aws:kms"
+  kms_key_id             = var.kms_key_arn
+  # Studio lists an S3 template only when the object carries this tag.
+  tags = merge(var.tags, local.studio_visibility)
+}
+
+resource "aws_iam_role" "launch" {
+  name                 = var.launch_role_name
+  description          = "CloudFormation launch role for mlops-suite SageMaker projects"
+  assume_role_policy   = jsonencode(local.launch_trust)
+  max_session_duration = 3600
+  tags                 = var.tags
+}
+
+resource "aws_iam_role_policy" "launch" {
+  name   = "project-resources"
+  role   = aws_iam_role.launch.id
+  policy = jsonencode(local.launch_policy)
+}
+
+resource "aws_servicecatalog_portfolio" "this" {
+  name          = "${var.name_prefix} SageMaker project templates"
+  description   = "mlops-suite project templates for SageMaker Studio"
+  provider_name = var.owner
+  tags          = var.tags
+}
+
+resource "aws_servicecatalog_product" "this" {
+  for_each = local.templates
+
+  name        = "mlops-suite ${each.key}"
+  owner       = var.owner
+  type        = "CLOUD_FORMATION_TEMPLATE"
+  description = "mlops-suite SageMaker project template ${each.key}"
+  # Studio shows only products tagged for studio visibility.
+  tags = merge(var.tags, local.studio_visibility)
+
+  provisioning_artifact_parameters {
+    name                        = var.release
+    description                 = "Template ${each.key}.yaml of suite release ${var.release}"
+    type                        = "CLOUD_FORMATION_TEMPLATE"
+    template_url                = "https://${module.bucket.bucket_name}.s3.${local.region}.amazonaws.com/${aws_s3_object.template[each.key].key}"
+    disable_template_validation = false
+  }
+}
+
+resource "aws_servicecatalog_product_portfolio_association" "this" {
+  for_each = local.templates
+
+  portfolio_id = aws_servicecatalog_portfolio.this.id
+  product_id   = aws_servicecatalog_product.this[each.key].id
+}
+
+resource "aws_servicecatalog_constraint" "launch" {
+  for_each = local.templates
+
+  description  = "Launch ${each.key} with the project launch role"
+  portfolio_id = aws_servicecatalog_portfolio.this.id
+  product_id   = aws_servicecatalog_product.this[each.key].id
+  type         = "LAUNCH"
+  parameters   = jsonencode({ RoleArn = aws_iam_role.launch.arn })
+
+  depends_on = [aws_servicecatalog_product_portfolio_association.this, aws_iam_role_policy.launch]
+}
+
+resource "aws_servicecatalog_principal_portfolio_association" "this" {
+  for_each = var.principal_role_arns
+
+  portfolio_id   = aws_servicecatalog_portfolio.this.id
+  principal_arn  = each.value
+  principal_type = "IAM"
+}
