@@ -1,0 +1,1 @@
+"""SageMaker model-training pipeline: step scripts, definition, local and cloud runs."""

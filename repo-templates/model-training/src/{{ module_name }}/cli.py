@@ -1,0 +1,271 @@
+"""Console entry points: `get-pipeline-definition` and `run-pipeline` (cloud or `--local`)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+
+from . import settings
+
+ROLE_ENV = "SAGEMAKER_EXECUTION_ROLE_ARN"
+
+
+class UsageError(RuntimeError):
+    """Bad input or missing setup; the message names the value and the fix."""
+
+
+def _boto_session(region: str) -> Any:
+    import boto3
+
+    return boto3.Session(region_name=region)
+
+
+def account_id(boto_session: Any) -> str:
+    """Return the account of the credentials in use."""
+    return str(boto_session.client("sts").get_caller_identity()["Account"])
+
+
+def artifact_bucket(boto_session: Any, region: str) -> str:
+    """Return the project's artifact bucket in the account of the credentials in use."""
+    return settings.ARTIFACT_BUCKET_PATTERN.format(
+        project_id=settings.SAGEMAKER_PROJECT_ID, account_id=account_id(boto_session), region=region
+    )
+
+
+def execution_role(boto_session: Any, explicit: str | None) -> str | None:
+    """Return the SageMaker execution role: --role-arn, $SAGEMAKER_EXECUTION_ROLE_ARN or SSM."""
+    from botocore.exceptions import ClientError
+
+    if explicit or os.environ.get(ROLE_ENV):
+        return explicit or os.environ[ROLE_ENV]
+    try:
+        parameter = boto_session.client("ssm").get_parameter(Name=settings.EXECUTION_ROLE_PARAMETER)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ParameterNotFound":
+            raise
+        return None
+    return str(parameter["Parameter"]["Value"])
+
+
+def parse_parameters(pairs: list[str]) -> dict[str, str]:
+    """Turn ["Name=value", ...] into a dict."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--parameter {pair!r} is not Name=value, e.g. ModelAucThreshold=0.8")
+        out[name] = value
+    return out
+
+
+def stage_input(boto_session: Any, bucket: str, input_data: str | None) -> dict[str, str]:
+    """Return the InputDataUrl override for `input_data`, uploading it first when it is a file."""
+    if not input_data:
+        return {}
+    if input_data.startswith("s3://"):
+        return {"InputDataUrl": input_data}
+    path = Path(input_data)
+    if not path.is_file():
+        raise UsageError(f"--input-data {input_data!r} is neither a file nor an s3:// URL")
+    key = f"{settings.PIPELINE_NAME}/input/{path.name}"
+    boto_session.client("s3").upload_file(str(path), bucket, key)
+    return {"InputDataUrl": f"s3://{bucket}/{key}"}
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--region", default=os.environ.get("AWS_REGION", settings.REGION))
+    parser.add_argument("--role-arn", help=f"execution role (default: ${ROLE_ENV} or SSM)")
+    parser.add_argument("--bucket", help="artifact bucket (default: the project's, by account)")
+
+
+def get_pipeline_definition(argv: list[str] | None = None) -> int:
+    """Print (or write) the pipeline definition JSON; code is staged in the artifact bucket."""
+    parser = argparse.ArgumentParser(prog="get-pipeline-definition", description=__doc__)
+    _add_common(parser)
+    parser.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    args = parser.parse_args(argv)
+    from .pipeline import get_pipeline
+
+    session = _boto_session(args.region)
+    role = execution_role(session, args.role_arn)
+    if not role:
+        print(f"error: no execution role: pass --role-arn or set ${ROLE_ENV}", file=sys.stderr)
+        return 2
+    bucket = args.bucket or artifact_bucket(session, args.region)
+    text = json.dumps(
+        json.loads(get_pipeline(args.region, role, bucket).definition()), indent=2, sort_keys=True
+    )
+    if args.output:
+        args.output.write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+@contextmanager
+def embedded_aws(region: str) -> Iterator[None]:
+    """Run the block against moto's in-process AWS, with throwaway credentials."""
+    try:
+        from moto import mock_aws
+    except ImportError as exc:
+        raise UsageError("--embedded-aws needs moto: pip install -e '.[dev]'") from exc
+    fake = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    saved = {k: os.environ.get(k) for k in [*fake, "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"]}
+    os.environ.update(fake, AWS_DEFAULT_REGION=region)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    try:
+        with mock_aws():
+            yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_local(
+    region: str,
+    role: str | None = None,
+    bucket: str | None = None,
+    input_data: str | None = None,
+    parameters: dict[str, str] | None = None,
+    workdir: Path | None = None,
+) -> Any:
+    """Build the definition and execute it here; return the LocalRunResult."""
+    from botocore.exceptions import ClientError
+
+    from .local_run import LocalPipelineRun
+    from .pipeline import get_pipeline
+
+    session = _boto_session(region)
+    bucket = bucket or artifact_bucket(session, region)
+    s3 = session.client("s3")
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except ClientError:
+        config = {} if region == "us-east-1" else {"LocationConstraint": region}
+        s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": config} if config else {}))
+    # Locally the role is only written into the definition; no job assumes it.
+    role = execution_role(session, role) or f"arn:aws:iam::{account_id(session)}:role/local-run"
+    values = {**stage_input(session, bucket, input_data), **(parameters or {})}
+    definition = json.loads(get_pipeline(region, role, bucket).definition())
+    workdir = workdir or Path(tempfile.mkdtemp(prefix=f"{settings.PIPELINE_NAME}-local-"))
+    runner = LocalPipelineRun(
+        definition, workdir, session, parameters=values, pipeline_name=settings.PIPELINE_NAME
+    )
+    return runner.run()
+
+
+def _report_local(result: Any) -> None:
+    print(f"local execution {result.execution_id} in {result.workdir}")
+    print("steps: " + " -> ".join(result.executed))
+    if result.model_package_arn:
+        print(f"model package: {result.model_package_arn} (PendingManualApproval)")
+
+
+def run_cloud(
+    region: str,
+    role: str,
+    bucket: str,
+    parameters: dict[str, str],
+    wait: bool,
+) -> int:
+    """Upsert the pipeline, start it, optionally wait; return 0 when it succeeded or started."""
+    from .pipeline import get_pipeline
+
+    pipeline = get_pipeline(region, role, bucket)
+    tags: list[dict[str, Any]] = [{"Key": k, "Value": v} for k, v in settings.TAGS.items()]
+    pipeline.upsert(role_arn=role, description=f"{settings.PROJECT_NAME} training", tags=tags)
+    execution = pipeline.start(parameters=parameters or None)
+    arn = execution.arn
+    print(f"started {arn}")
+    status = "Executing"
+    if wait:
+        from botocore.exceptions import WaiterError
+
+        with contextlib.suppress(WaiterError):  # the status below says why
+            execution.wait(delay=30, max_attempts=240)
+        status = execution.describe()["PipelineExecutionStatus"]
+    steps = execution.list_steps() if wait else []
+    summary(arn, status, steps)
+    return 0 if status in ("Executing", "Succeeded") else 1
+
+
+def summary(arn: str, status: str, steps: list[dict[str, Any]]) -> None:
+    """Print the execution's outcome, and append it to the GitHub job summary when there is one."""
+    lines = [f"### Pipeline execution: {status}", "", f"`{arn}`", ""]
+    if steps:
+        lines += ["| step | status | detail |", "| --- | --- | --- |"]
+        for step in reversed(steps):  # the API lists the newest first
+            meta = step.get("Metadata", {})
+            detail = meta.get("RegisterModel", {}).get("Arn") or step.get("FailureReason", "")
+            lines.append(f"| {step['StepName']} | {step['StepStatus']} | {detail} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if target:
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(text)
+
+
+def run_pipeline(argv: list[str] | None = None) -> int:
+    """Upsert and start the pipeline in SageMaker, or run it here with --local."""
+    parser = argparse.ArgumentParser(prog="run-pipeline", description=run_pipeline.__doc__)
+    _add_common(parser)
+    parser.add_argument("--local", action="store_true", help="run the steps on this machine")
+    parser.add_argument(
+        "--embedded-aws", action="store_true", help="with --local: use an in-process moto AWS"
+    )
+    parser.add_argument("--input-data", help="CSV file or s3:// URL (default: the parameter's)")
+    parser.add_argument(
+        "--parameter", action="append", default=[], metavar="NAME=VALUE", help="repeatable"
+    )
+    parser.add_argument("--wait", action="store_true", help="wait for the cloud run to finish")
+    parser.add_argument("--workdir", type=Path, help="with --local: where the jobs' folders go")
+    args = parser.parse_args(argv)
+    from .local_run import LocalRunError, PipelineFailed
+
+    try:
+        params = parse_parameters(args.parameter)
+        if args.embedded_aws and not args.local:
+            raise UsageError("--embedded-aws only works with --local")
+        if args.local:
+            context = embedded_aws(args.region) if args.embedded_aws else _nothing()
+            with context:
+                result = run_local(
+                    args.region, args.role_arn, args.bucket, args.input_data, params, args.workdir
+                )
+                _report_local(result)
+            return 0
+        session = _boto_session(args.region)
+        role = execution_role(session, args.role_arn)
+        if not role:
+            raise UsageError(
+                f"no execution role: pass --role-arn, set ${ROLE_ENV}, or publish it in SSM "
+                f"parameter {settings.EXECUTION_ROLE_PARAMETER}"
+            )
+        bucket = args.bucket or artifact_bucket(session, args.region)
+        params.update(stage_input(session, bucket, args.input_data))
+        return run_cloud(args.region, role, bucket, params, args.wait)
+    except PipelineFailed as exc:
+        print(f"pipeline failed: {exc}", file=sys.stderr)
+        return 1
+    except (UsageError, LocalRunError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
