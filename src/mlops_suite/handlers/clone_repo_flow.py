@@ -41,7 +41,7 @@ from mlops_suite.handlers.resource import (
 
 logger = logging.getLogger(__name__)
 
-OWNERSHIP_TOPIC = "mlops-suite"
+OWNERSHIP_TOPIC: str = names.load()["github"]["ownership_topic"]
 COMMIT_AUTHOR = "mlops-suite[bot] <mlops-suite@users.noreply.github.com>"
 
 

@@ -123,8 +123,10 @@ def repo_request(
                 f'github_org "{given}" is not the organisation this platform publishes to: '
                 f'leave it out or set it to "{github_org}"'
             )
-    repo_name = str(properties.get(REPO_NAME) or answers.get("project_name") or "")
-    if not REPO_NAME_PATTERN.match(repo_name):
+    explicit = properties.get(REPO_NAME)
+    # Without repo_name the name is project_name, which Copier's validator judges (more strictly).
+    repo_name = str(explicit or answers.get("project_name") or "")
+    if explicit is not None and not REPO_NAME_PATTERN.match(repo_name):
         raise PropertyError(
             f'repo_name "{repo_name}" is not a valid GitHub repository name: use up to 100 '
             "letters, digits, '.', '-' or '_', e.g. churn-model"

@@ -15,7 +15,8 @@ from pathlib import Path
 from mlops_suite import rendering
 
 BUNDLE_DIR = Path(__file__).resolve().parents[1] / "_suite"
-TEMPLATE_PARTS = ("copier.yml", "copier/", "repo-templates/")
+# names.json: templates {% include %} it from the template root, so it travels with the tree.
+TEMPLATE_PARTS = ("copier.yml", "copier/", "repo-templates/", "src/mlops_suite/names.json")
 ENV_TEMPLATE_DIR = "MLOPS_SUITE_TEMPLATE_DIR"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import logging
 import re
@@ -200,6 +201,14 @@ class _RequestHandler(WSGIRequestHandler):
         logger.debug("github double: " + format, *args)
 
 
+@functools.cache
+def _app_key() -> Any:
+    """The double's GitHub App key pair, made once per process (RSA generation is slow)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 class _ReposBackend:
     """dulwich server backend that serves the double's repositories by ``/owner/name.git``."""
 
@@ -230,7 +239,6 @@ class GitHubDouble:
         host: str = "127.0.0.1",
     ) -> None:
         from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
 
         self.host = host
         self.orgs: set[str] = set(orgs)
@@ -241,7 +249,7 @@ class GitHubDouble:
         self.token = "ghp_" + secrets.token_hex(18)
         self.app_id = "424242"
         self.installation_id = 4242
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key = _app_key()
         self._app_public_key = key.public_key()
         self.app_private_key_pem = key.private_bytes(
             serialization.Encoding.PEM,
@@ -273,7 +281,9 @@ class GitHubDouble:
         server.set_app(self._app)
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True, name="gh-double")
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 

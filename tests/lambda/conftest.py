@@ -1,0 +1,100 @@
+"""Fixtures for the Lambda tests: the GitHub double, moto, a CloudFormation response catcher."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlops_suite.handlers import templates
+from mlops_suite.local.github_double import GitHubDouble
+
+# The tests import their helpers as `lambda_support` (tests/ is not a package).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lambda_support import PROD_TEAM, REGION, Catcher, configure_platform
+
+
+@pytest.fixture
+def catcher() -> Iterator[Catcher]:
+    holder: dict[str, Catcher] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            holder["c"].arrival.append(time.monotonic())
+            holder["c"].headers.append(dict(self.headers))
+            holder["c"].responses.append(json.loads(body))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    holder["c"] = Catcher(url=f"http://127.0.0.1:{server.server_address[1]}/response?sig=abc")
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield holder["c"]
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def template_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The template tree exactly as the Lambda artifact bundles it (no git)."""
+    dst = tmp_path_factory.mktemp("bundle") / "_suite"
+    templates.bundle(dst)
+    return dst
+
+
+@pytest.fixture
+def double() -> Iterator[GitHubDouble]:
+    with GitHubDouble(orgs=("my-org",), teams=("ml-team", PROD_TEAM)) as gh:
+        yield gh
+        assert not gh.unrouted, f"calls the double does not implement: {gh.unrouted}"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from moto import mock_aws
+
+    for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def platform(
+    aws: None,
+    double: GitHubDouble,
+    template_tree: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> GitHubDouble:
+    """moto with the platform configured, the double as GitHub, the bundled template tree."""
+    configure_platform(double)
+    monkeypatch.setenv("MLOPS_SUITE_GITHUB_API_URL", double.url)
+    monkeypatch.setenv("MLOPS_SUITE_TEMPLATE_DIR", str(template_tree))
+    monkeypatch.setenv("MLOPS_SUITE_RESPONSE_MARGIN_S", "2")
+    return double
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Every log record at DEBUG (botocore at INFO: its DEBUG dumps raw AWS responses)."""
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("botocore").setLevel(logging.INFO)
+    return caplog
