@@ -15,6 +15,9 @@ locals {
   # dev holds the model registry; preprod and prod read approved artifacts from it.
   consumer_account_ids = local.is_dev ? [for e, id in var.account_ids : id if e != "dev"] : []
 
+  # Every role the platform creates is capped by the bootstrap stack's boundary.
+  boundary_arn = "arn:aws:iam::${local.account_id}:policy/${local.names.patterns.platform_permissions_boundary}"
+
   launch_role_name      = "${local.name_prefix}-project-launch"
   templates_bucket_name = "${local.name_prefix}-templates-${local.account_id}-${var.region}"
 
@@ -53,8 +56,9 @@ module "networking" {
   kms_key_arn           = module.kms.key_arn
   allow_internet_egress = var.allow_sagemaker_internet_egress
   # Only dev runs the Lambdas that call GitHub; they get their own NAT-routed subnets.
-  egress_subnets = local.is_dev
-  tags           = local.tags
+  egress_subnets           = local.is_dev
+  permissions_boundary_arn = local.boundary_arn
+  tags                     = local.tags
 }
 
 module "sagemaker_roles" {
@@ -67,6 +71,7 @@ module "sagemaker_roles" {
   launch_role_name          = local.is_dev ? local.launch_role_name : null
   templates_bucket_name     = local.is_dev ? local.templates_bucket_name : null
   model_registry_account_id = local.is_dev ? null : var.account_ids["dev"]
+  permissions_boundary_arn  = local.boundary_arn
   tags                      = local.tags
 }
 
@@ -97,7 +102,8 @@ module "clone_repo_lambda" {
     { sid = "ReadPlatformNames", actions = ["ssm:GetParameters", "ssm:GetParameter"], resources = ["${local.ssm_arn_prefix}*"] },
     { sid = "ReadGitHubAppSecret", actions = ["secretsmanager:GetSecretValue"], resources = [aws_secretsmanager_secret.github_app[0].arn] },
   ]
-  tags = local.tags
+  permissions_boundary_arn = local.boundary_arn
+  tags                     = local.tags
 }
 
 module "model_approval_lambda" {
@@ -124,7 +130,8 @@ module "model_approval_lambda" {
     principal    = "events.amazonaws.com"
     source_arn   = "arn:aws:events:${var.region}:${local.account_id}:rule/${replace(local.names.patterns.model_approval_rule, "{project_id}", "*")}"
   }]
-  tags = local.tags
+  permissions_boundary_arn = local.boundary_arn
+  tags                     = local.tags
 }
 
 module "service_catalog" {
@@ -141,6 +148,7 @@ module "service_catalog" {
   launch_role_name            = local.launch_role_name
   custom_resource_lambda_arns = ["${local.lambda_arn}:${local.clone_repo_fn}", "${local.lambda_arn}:${local.approval_fn}"]
   force_destroy               = var.force_destroy
+  permissions_boundary_arn    = local.boundary_arn
   tags                        = local.tags
 }
 

@@ -80,6 +80,7 @@ resource "aws_sqs_queue" "dlq" {
 }
 
 resource "aws_iam_role" "this" {
+  permissions_boundary = var.permissions_boundary_arn
   name_prefix          = "${substr(var.function_name, 0, 32)}-"
   description          = "Execution role of ${var.function_name}"
   assume_role_policy   = jsonencode(local.trust)

@@ -171,3 +171,14 @@ variable "tags" {
   description = "Tags for every resource."
   default     = {}
 }
+
+variable "permissions_boundary_arn" {
+  type        = string
+  description = "Permissions boundary for every role this module creates (the bootstrap stack's boundary policy); null only in tests."
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_arn == null || can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:policy/.+$", var.permissions_boundary_arn))
+    error_message = "permissions_boundary_arn must be an IAM policy ARN, e.g. \"arn:aws:iam::111111111111:policy/mlops-suite-platform-boundary\"."
+  }
+}

@@ -233,9 +233,10 @@ resource "aws_cloudwatch_log_group" "flow_logs" {
 }
 
 resource "aws_iam_role" "flow_logs" {
-  name_prefix        = "${substr(var.name, 0, 24)}-flowlogs-"
-  assume_role_policy = jsonencode(local.flow_logs_trust)
-  tags               = var.tags
+  permissions_boundary = var.permissions_boundary_arn
+  name_prefix          = "${substr(var.name, 0, 24)}-flowlogs-"
+  assume_role_policy   = jsonencode(local.flow_logs_trust)
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "flow_logs" {

@@ -276,6 +276,7 @@ locals {
 }
 
 resource "aws_iam_role" "execution" {
+  permissions_boundary = var.permissions_boundary_arn
   name                 = local.execution_role_name
   description          = "SageMaker jobs, pipelines and endpoints of mlops-suite projects"
   assume_role_policy   = jsonencode(local.sagemaker_trust)
@@ -292,6 +293,7 @@ resource "aws_iam_role_policy" "execution" {
 resource "aws_iam_role" "persona" {
   for_each = var.personas
 
+  permissions_boundary = var.permissions_boundary_arn
   name                 = "${var.name_prefix}-studio-${replace(each.key, "_", "-")}"
   description          = each.value.description
   assume_role_policy   = jsonencode(local.sagemaker_trust)

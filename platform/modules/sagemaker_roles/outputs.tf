@@ -17,3 +17,8 @@ output "registry_read_policy_arn" {
   description = "Managed policy for project deploy roles to read their own packages from the dev registry; null in dev."
   value       = one(aws_iam_policy.registry_read[*].arn)
 }
+
+output "permissions_boundary_arn" {
+  description = "Boundary applied to every role of this module."
+  value       = var.permissions_boundary_arn
+}

@@ -140,6 +140,7 @@ resource "aws_s3_object" "template" {
 }
 
 resource "aws_iam_role" "launch" {
+  permissions_boundary = var.permissions_boundary_arn
   name                 = var.launch_role_name
   description          = "CloudFormation launch role for mlops-suite SageMaker projects"
   assume_role_policy   = jsonencode(local.launch_trust)

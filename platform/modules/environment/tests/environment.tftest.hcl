@@ -50,6 +50,15 @@ run "dev_hosts_studio_lambdas_and_templates" {
   }
 }
 
+run "dev_roles_are_bounded" {
+  command = plan
+
+  assert {
+    condition     = module.sagemaker_roles.permissions_boundary_arn == "arn:aws:iam::111111111111:policy/mlops-suite-platform-boundary"
+    error_message = "platform roles must carry the bootstrap stack's permissions boundary"
+  }
+}
+
 run "preprod_hosts_deploy_targets_only" {
   command = plan
 

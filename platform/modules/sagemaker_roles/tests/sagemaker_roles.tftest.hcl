@@ -131,3 +131,16 @@ run "rejects_bad_persona_name" {
 
   expect_failures = [var.personas]
 }
+
+run "roles_carry_the_boundary" {
+  command = plan
+
+  variables {
+    permissions_boundary_arn = "arn:aws:iam::111111111111:policy/mlops-suite-platform-boundary"
+  }
+
+  assert {
+    condition     = aws_iam_role.execution.permissions_boundary == var.permissions_boundary_arn && alltrue([for r in aws_iam_role.persona : r.permissions_boundary == var.permissions_boundary_arn])
+    error_message = "every role must carry the permissions boundary"
+  }
+}
