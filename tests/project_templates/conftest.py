@@ -10,6 +10,7 @@ import random
 import re
 import socket
 import string
+import sys
 import threading
 import time
 import urllib.request
@@ -28,6 +29,10 @@ import yaml
 
 from mlops_suite import names, rendering
 from mlops_suite.handlers import resource
+
+# Test modules import the harness under this name (pytest's importlib mode makes conftest.py
+# importable only through sys.modules).
+sys.modules.setdefault("project_templates_harness", sys.modules[__name__])
 
 TEMPLATES_DIR = rendering.SUITE_ROOT / "project-templates"
 TEMPLATE_PATHS = sorted(TEMPLATES_DIR.glob("*.yaml"))
@@ -167,6 +172,7 @@ class Questionnaire:
         )
         self._ask()
         self._question_cls = Question
+        self._verdicts: dict[tuple[str, str], bool] = {}
 
     def _ask(self) -> None:
         with warnings.catch_warnings():
@@ -185,12 +191,15 @@ class Questionnaire:
 
     def accepts(self, name: str, value: str) -> bool:
         """Whether Copier accepts `value` (a string, as CloudFormation passes it) for `name`."""
-        question = self.question(name)
-        try:
-            question.validate_answer(question.parse_answer(value))
-        except ValueError:
-            return False
-        return True
+        key = (name, value)
+        if key not in self._verdicts:
+            question = self.question(name)
+            try:
+                question.validate_answer(question.parse_answer(value))
+                self._verdicts[key] = True
+            except ValueError:
+                self._verdicts[key] = False
+        return self._verdicts[key]
 
     def answers(self, data: dict[str, Any]) -> dict[str, Any]:
         """Run Copier's questionnaire on `data` with defaults; return every answer or raise."""
@@ -204,7 +213,12 @@ class Questionnaire:
 
     def applies_to(self, name: str, kind: str) -> bool:
         """Whether question `name` is asked for `kind` (its `when` names no other kind)."""
-        when = self.questions[name].get("when", True)
+        return self.spec_applies(self.questions[name], kind)
+
+    @staticmethod
+    def spec_applies(spec: dict[str, Any], kind: str) -> bool:
+        """Whether a question with this spec is asked for `kind`."""
+        when = spec.get("when", True)
         if isinstance(when, bool):
             return when
         kinds_named = re.findall(r"repo_kind\s*==\s*['\"]([a-z-]+)['\"]", str(when))
