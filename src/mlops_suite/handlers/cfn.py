@@ -107,6 +107,16 @@ def put_response(
             with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
                 resp.read()
             return
+        except urllib.error.HTTPError as exc:
+            detail = exc.read()[:300].decode("utf-8", "replace")
+            logger.warning(
+                "CloudFormation's response URL refused the response",
+                extra={"attempt": attempt, "status": exc.code, "body": detail},
+            )
+            if attempt == attempts or exc.code < 500:
+                raise
+            time.sleep(0.5 * 2 ** (attempt - 1))
+            continue
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             logger.warning(
                 "could not send the CloudFormation response",
