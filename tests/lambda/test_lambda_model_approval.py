@@ -1,4 +1,4 @@
-"""The model-approval trigger: EventBridge events in, repository_dispatch out (moto + the double)."""
+"""The model-approval trigger: EventBridge events in, repository_dispatch out."""
 
 from __future__ import annotations
 

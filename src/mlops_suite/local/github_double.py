@@ -394,15 +394,17 @@ class GitHubDouble:
         return fault
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
+        """Count the call against every matching fault; fire the first one that is due."""
+        chosen: Fault | None = None
         with self._lock:
             for fault in self.faults:
                 if not fault.matches(method, path):
                     continue
                 fault.seen += 1
-                if fault.nth <= fault.seen < fault.nth + fault.times:
+                if chosen is None and fault.nth <= fault.seen < fault.nth + fault.times:
                     fault.fired += 1
-                    return fault
-        return None
+                    chosen = fault
+        return chosen
 
     def _record(self, method: str, path: str, status: int, auth: str) -> None:
         with self._lock:
