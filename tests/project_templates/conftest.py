@@ -1,4 +1,4 @@
-"""Harness for the SageMaker project templates: template loading, Copier checks, moto CloudFormation.
+"""Harness for the SageMaker project templates: loading, Copier checks, moto CloudFormation.
 
 Test modules in this folder reach everything through fixtures (pytest runs in importlib mode).
 """
@@ -6,6 +6,7 @@ Test modules in this folder reach everything through fixtures (pytest runs in im
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
 import socket
@@ -163,8 +164,10 @@ class Questionnaire:
         from copier._main import Worker
         from copier._user_data import Question
 
-        self.questions = rendering.questionnaire()
-        self.kinds = rendering.kinds()
+        with warnings.catch_warnings():  # Copier warns that the working tree is dirty
+            warnings.simplefilter("ignore")
+            self.questions = rendering.questionnaire()
+            self.kinds = rendering.kinds()
         # One real Copier run (defaults only) gives the Jinja environment and render context that
         # Copier validates answers in; Question objects built from it judge single values.
         self._worker = Worker(
@@ -258,23 +261,82 @@ def questionnaire() -> Questionnaire:
 def sample_values(seed: int = 5) -> list[str]:
     """Strings that probe identifier rules: edge cases plus seeded random ones."""
     fixed = [
-        "", "a", "ab", "abc", "churn-model", "Churn-model", "churn--model", "-churn", "churn-",
-        "1churn", "churn_model", "churn model", "churn.model", "a" * 31, "a" * 32, "a" * 33,
-        "a" * 99, "a" * 100, "a" * 101, "p-abcdef012345", "p-ABCDEF012345", "p-abcdef01234",
-        "p-abcdef0123456", "P-abcdef012345", "p_abcdef012345", "123456789012", "12345678901",
-        "1234567890123", "12345678901a", "ml-team", "ml_team", "_ml", "ML-team", "x", "X",
-        "a-", "a--b", "3.11", "3.12", "3.13", "0.5", "0.49", "1", "1.0", "1.01", "0.9", "-1",
-        "nan", "inf", "abc1", "a-1", "9", "z9-z", "my-project-a-b", "é", "churn-modél",
-        "realtime-inference", "batch-inference", "streaming-inference", "true", "false",
-    ]  # fmt: skip
-    rng = random.Random(seed)
+        "",
+        "a",
+        "ab",
+        "abc",
+        "churn-model",
+        "Churn-model",
+        "churn--model",
+        "-churn",
+        "churn-",
+        "1churn",
+        "churn_model",
+        "churn model",
+        "churn.model",
+        "a" * 31,
+        "a" * 32,
+        "a" * 33,
+        "a" * 99,
+        "a" * 100,
+        "a" * 101,
+        "p-abcdef012345",
+        "p-ABCDEF012345",
+        "p-abcdef01234",
+        "p-abcdef0123456",
+        "P-abcdef012345",
+        "p_abcdef012345",
+        "123456789012",
+        "12345678901",
+        "1234567890123",
+        "12345678901a",
+        "ml-team",
+        "ml_team",
+        "_ml",
+        "ML-team",
+        "x",
+        "X",
+        "a-",
+        "a--b",
+        "3.11",
+        "3.12",
+        "3.13",
+        "0.5",
+        "0.49",
+        "1",
+        "1.0",
+        "1.01",
+        "0.9",
+        "-1",
+        "nan",
+        "inf",
+        "abc1",
+        "a-1",
+        "9",
+        "z9-z",
+        "my-project-a-b",
+        "é",
+        "churn-modél",
+        "realtime-inference",
+        "batch-inference",
+        "streaming-inference",
+        "true",
+        "false",
+    ]
+    rng = random.Random(seed)  # noqa: S311 - reproducible samples, not secrets
     alphabet = string.ascii_letters + string.digits + "-_."
     generated = [
         "".join(rng.choice(alphabet) for _ in range(rng.choice([1, 2, 3, 5, 12, 14, 31, 33, 40])))
         for _ in range(200)
     ]
-    generated += ["p-" + "".join(rng.choice(string.ascii_lowercase + string.digits + "A-") for _ in range(12)) for _ in range(40)]  # noqa: E501
-    generated += ["".join(rng.choice(string.digits + "a") for _ in range(rng.choice([11, 12, 13]))) for _ in range(40)]  # noqa: E501
+    generated += [
+        "p-" + "".join(rng.choice(string.ascii_lowercase + string.digits + "A-") for _ in range(12))
+        for _ in range(40)
+    ]
+    generated += [
+        "".join(rng.choice(string.digits + "a") for _ in range(rng.choice([11, 12, 13])))
+        for _ in range(40)
+    ]
     return fixed + generated
 
 
@@ -324,19 +386,26 @@ def reason_or(name: str, constraint: str | None, default: str) -> str:
 # --- stand-in for the repo-creating handler -----------------------------------------------------
 
 
-def send_cfn_response(event: dict[str, Any], status: str, reason: str, physical_id: str,
-                      data: dict[str, Any] | None = None) -> None:  # fmt: skip
+def send_cfn_response(
+    event: dict[str, Any],
+    status: str,
+    reason: str,
+    physical_id: str,
+    data: dict[str, Any] | None = None,
+) -> None:
     """PUT the custom resource response to the ResponseURL, as every real handler must."""
-    body = json.dumps({
-        "Status": status,
-        "Reason": reason,
-        "PhysicalResourceId": physical_id,
-        "StackId": event["StackId"],
-        "RequestId": event["RequestId"],
-        "LogicalResourceId": event["LogicalResourceId"],
-        "NoEcho": False,
-        "Data": data or {},
-    }).encode()  # fmt: skip
+    body = json.dumps(
+        {
+            "Status": status,
+            "Reason": reason,
+            "PhysicalResourceId": physical_id,
+            "StackId": event["StackId"],
+            "RequestId": event["RequestId"],
+            "LogicalResourceId": event["LogicalResourceId"],
+            "NoEcho": False,
+            "Data": data or {},
+        }
+    ).encode()
     url = event["ResponseURL"]
     if not url.startswith("http://127.0.0.1:"):
         raise ValueError(f"refusing to send a response to {url}: the harness serves loopback only")
@@ -358,6 +427,7 @@ class RecordingRepoHandler:
     questionnaire: Callable[[], Questionnaire]
     events: list[dict[str, Any]] = field(default_factory=list)
     pending: list[tuple[str, str]] = field(default_factory=list)  # (repo_name, kind)
+    data: dict[str, dict[str, str]] = field(default_factory=dict)  # Data sent, by RequestId
 
     def __call__(self, event: dict[str, Any], context: object) -> None:
         self.events.append(event)
@@ -378,10 +448,11 @@ class RecordingRepoHandler:
             "CloneUrl": f"https://github.com/{full_name}.git",
             "DefaultBranch": "main",
         }
+        self.data[event["RequestId"]] = data
         send_cfn_response(event, "SUCCESS", "recorded", full_name, data)
 
     def validate(self, props: dict[str, Any]) -> str:
-        """Map the properties with the real handler's property model, then judge them with Copier."""
+        """Map the properties with the real handler's property model; Copier judges them."""
         q = self.questionnaire()
         req = resource.repo_request(props, q.questions)  # PropertyError is a ValueError
         data = dict(req.answers)
@@ -458,8 +529,14 @@ class _BucketPolicyResource(_GapResource):
     resource_type = "AWS::S3::BucketPolicy"
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any,
-                                        account_id: str, region_name: str, **kwargs: Any) -> Any:  # fmt: skip
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
         from moto.s3.models import s3_backends
 
         props = cloudformation_json["Properties"]
@@ -487,8 +564,14 @@ class _ModelPackageGroupResource(_GapResource):
     created: dict[str, dict[str, Any]] = {}  # noqa: RUF012 - registry by group name
 
     @classmethod
-    def create_from_cloudformation_json(cls, resource_name: str, cloudformation_json: Any,
-                                        account_id: str, region_name: str, **kwargs: Any) -> Any:  # fmt: skip
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
         from moto.sagemaker.models import sagemaker_backends
 
         props = cloudformation_json["Properties"]
@@ -524,10 +607,18 @@ GAP_RESOURCES: dict[str, type[_GapResource]] = {
 # Properties moto 5.2.5's CloudFormation applies itself (read from its source), per type.
 MOTO_NATIVE_PROPERTIES: dict[str, set[str]] = {
     "AWS::S3::Bucket": {"BucketName", "BucketEncryption", "Tags"},
+    "AWS::SSM::Parameter": {"Name", "Description", "Type", "Value", "Tags"},  # Tags: see below
     "AWS::Events::Rule": {
-        "Name", "Description", "State", "EventPattern", "Targets", "EventBusName",
-        "ScheduleExpression", "RoleArn", "Tags",
-    },  # fmt: skip
+        "Name",
+        "Description",
+        "State",
+        "EventPattern",
+        "Targets",
+        "EventBusName",
+        "ScheduleExpression",
+        "RoleArn",
+        "Tags",
+    },
 }
 
 
@@ -547,6 +638,13 @@ def _cfn_lifecycle_rules(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # Bucket properties moto's CloudFormation ignores, applied by the harness with S3's own API.
 def _apply_bucket_extras(backend: Any, bucket: str, props: dict[str, Any]) -> None:
+    from moto.s3.cloud_formation import cfn_to_api_encryption
+
+    sse_rules = props.get("BucketEncryption", {}).get("ServerSideEncryptionConfiguration", [])
+    if sse_rules and "BucketKeyEnabled" in sse_rules[0]:  # moto drops it
+        encryption = cfn_to_api_encryption(props["BucketEncryption"])
+        encryption["Rule"]["BucketKeyEnabled"] = str(sse_rules[0]["BucketKeyEnabled"]).lower()
+        backend.put_bucket_encryption(bucket, encryption)
     if "PublicAccessBlockConfiguration" in props:
         cfg = {k: str(v).lower() for k, v in props["PublicAccessBlockConfiguration"].items()}
         backend.put_public_access_block(bucket, cfg)
@@ -559,7 +657,10 @@ def _apply_bucket_extras(backend: Any, bucket: str, props: dict[str, Any]) -> No
         log = props["LoggingConfiguration"]
         backend.put_bucket_logging(
             bucket,
-            {"TargetBucket": log["DestinationBucketName"], "TargetPrefix": log.get("LogFilePrefix", "")},
+            {
+                "TargetBucket": log["DestinationBucketName"],
+                "TargetPrefix": log.get("LogFilePrefix", ""),
+            },
         )
     if "LifecycleConfiguration" in props:
         rules = _cfn_lifecycle_rules(props["LifecycleConfiguration"]["Rules"])
@@ -567,9 +668,12 @@ def _apply_bucket_extras(backend: Any, bucket: str, props: dict[str, Any]) -> No
 
 
 HARNESS_BUCKET_PROPERTIES = {
-    "PublicAccessBlockConfiguration", "VersioningConfiguration", "OwnershipControls",
-    "LoggingConfiguration", "LifecycleConfiguration",
-}  # fmt: skip
+    "PublicAccessBlockConfiguration",
+    "VersioningConfiguration",
+    "OwnershipControls",
+    "LoggingConfiguration",
+    "LifecycleConfiguration",
+}
 
 
 class CustomResourceFailed(Exception):
@@ -584,7 +688,7 @@ class CustomResourceFailed(Exception):
 @dataclass
 class _Request:
     event: dict[str, Any]
-    function_name: str
+    function_arn: str
     done: threading.Event = field(default_factory=threading.Event)
     error: str = ""
 
@@ -603,7 +707,7 @@ class MotoCloudFormation:
     timeout_s = 60.0  # CloudFormation waits an hour; a test should not
 
     def __init__(self) -> None:
-        self.handlers: dict[str, Callable[[dict[str, Any], object], None]] = {}
+        self.handlers: dict[str, Callable[[dict[str, Any], object], None]] = {}  # by Lambda ARN
         self.responses: dict[str, dict[str, Any]] = {}
         self.requests: dict[str, _Request] = {}
         self._guard = threading.Lock()
@@ -624,21 +728,34 @@ class MotoCloudFormation:
 
         harness = self
         patch = self._stack.enter_context
-        patch(mock.patch("moto.settings.moto_server_host", lambda: "http://127.0.0.1"))
-        patch(mock.patch("moto.settings.moto_server_port", lambda: str(self.port)))
+        patch(mock.patch("moto.settings.moto_server_host", return_value="http://127.0.0.1"))
+        patch(mock.patch("moto.settings.moto_server_port", return_value=str(self.port)))
         patch(mock.patch.object(LambdaFunction, "invoke", self._invoke_patch()))
-        patch(mock.patch.object(CloudFormationResponse, "process_cfn_response",
-                                self._response_patch()))  # fmt: skip
+        patch(
+            mock.patch.object(
+                CloudFormationResponse, "process_cfn_response", self._response_patch()
+            )
+        )
         original_custom = CustomModel.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
-        def create_custom(cls: Any, resource_name: str, cloudformation_json: Any,
-                          account_id: str, region_name: str, **kwargs: Any) -> Any:  # fmt: skip
-            custom = original_custom(cls, resource_name, cloudformation_json, account_id,
-                                     region_name, **kwargs)  # fmt: skip
+        def create_custom(
+            cls: Any,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> Any:
+            custom = original_custom(
+                cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+            )
             return harness._await_create(custom)
 
-        patch(mock.patch.object(CustomModel, "create_from_cloudformation_json",
-                                classmethod(create_custom)))  # fmt: skip
+        patch(
+            mock.patch.object(
+                CustomModel, "create_from_cloudformation_json", classmethod(create_custom)
+            )
+        )
         original_create = Stack.create_resources
 
         def create_resources(stack: Any) -> None:
@@ -648,6 +765,14 @@ class MotoCloudFormation:
                 harness._roll_back(stack, failed)
 
         patch(mock.patch.object(Stack, "create_resources", create_resources))
+        original_outputs = Stack.outputs.fget
+
+        def outputs(stack: Any) -> Any:
+            # A rolled-back stack has no outputs; moto would re-create deleted resources lazily
+            # to evaluate them.
+            return None if stack.status.startswith("ROLLBACK") else original_outputs(stack)
+
+        patch(mock.patch.object(Stack, "outputs", property(outputs)))
         original_load = parsing.ResourceMap.load_parameters
 
         def load_parameters(resource_map: Any) -> None:
@@ -655,27 +780,58 @@ class MotoCloudFormation:
             original_load(resource_map)
 
         patch(mock.patch.object(parsing.ResourceMap, "load_parameters", load_parameters))
+        original_clean = parsing.clean_json
+
+        def clean_json(resource_json: Any, resources_map: Any) -> Any:
+            # CloudFormation drops AWS::NoValue from lists; moto 5.2.5 leaves a null there.
+            cleaned = original_clean(resource_json, resources_map)
+            if isinstance(resource_json, list) and isinstance(cleaned, list):
+                return [item for item in cleaned if item is not None]
+            return cleaned
+
+        patch(mock.patch.object(parsing, "clean_json", clean_json))
         patch(mock.patch.object(CustomModel, "delete", self._custom_delete_patch(), create=True))
         original_model_map = parsing.get_model_map()
         original_names = parsing.get_name_type_map()
-        patch(mock.patch.object(parsing, "get_model_map",
-                                lambda: {**original_model_map, **GAP_RESOURCES}))  # fmt: skip
-        patch(mock.patch.object(parsing, "get_name_type_map", lambda: {
-            **original_names, **{t: c.name_property for t, c in GAP_RESOURCES.items()}}))  # fmt: skip
+        patch(
+            mock.patch.object(
+                parsing, "get_model_map", return_value={**original_model_map, **GAP_RESOURCES}
+            )
+        )
+        patch(
+            mock.patch.object(
+                parsing,
+                "get_name_type_map",
+                return_value={
+                    **original_names,
+                    **{t: c.name_property for t, c in GAP_RESOURCES.items()},
+                },
+            )
+        )
         original_bucket = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
-        def create_bucket(cls: Any, resource_name: str, cloudformation_json: Any,
-                          account_id: str, region_name: str, **kwargs: Any) -> Any:  # fmt: skip
+        def create_bucket(
+            cls: Any,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> Any:
             from moto.s3.models import s3_backends
 
-            bucket = original_bucket(cls, resource_name, cloudformation_json, account_id,
-                                     region_name, **kwargs)  # fmt: skip
+            bucket = original_bucket(
+                cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+            )
             props = cloudformation_json.get("Properties", {})
             _apply_bucket_extras(s3_backends[account_id]["aws"], bucket.name, props)
             return bucket
 
-        patch(mock.patch.object(FakeBucket, "create_from_cloudformation_json",
-                                classmethod(create_bucket)))  # fmt: skip
+        patch(
+            mock.patch.object(
+                FakeBucket, "create_from_cloudformation_json", classmethod(create_bucket)
+            )
+        )
         original_log_check = FakeBucket._log_permissions_enabled_policy
 
         def log_check(target_bucket: Any, target_prefix: str | None) -> bool:
@@ -693,25 +849,40 @@ class MotoCloudFormation:
             )
             return bool(original_log_check(view, target_prefix))
 
-        patch(mock.patch.object(FakeBucket, "_log_permissions_enabled_policy",
-                                staticmethod(log_check)))  # fmt: skip
+        patch(
+            mock.patch.object(
+                FakeBucket, "_log_permissions_enabled_policy", staticmethod(log_check)
+            )
+        )
         from moto.ssm.models import Parameter as SsmParameter
 
         original_ssm = SsmParameter.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
-        def create_ssm_parameter(cls: Any, resource_name: str, cloudformation_json: Any,
-                                 account_id: str, region_name: str, **kwargs: Any) -> Any:  # fmt: skip
+        def create_ssm_parameter(
+            cls: Any,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> Any:
             # CloudFormation writes an SSM parameter's Tags as a map; moto 5.2.5 expects the API's
             # list of Key/Value pairs and crashes on the map.
             props = cloudformation_json.get("Properties", {})
             if isinstance(props.get("Tags"), dict):
                 props["Tags"] = [{"Key": k, "Value": v} for k, v in props["Tags"].items()]
-            return original_ssm(cls, resource_name, cloudformation_json, account_id, region_name,
-                                **kwargs)  # fmt: skip
+            return original_ssm(
+                cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+            )
 
-        patch(mock.patch.object(SsmParameter, "create_from_cloudformation_json",
-                                classmethod(create_ssm_parameter)))  # fmt: skip
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        patch(
+            mock.patch.object(
+                SsmParameter, "create_from_cloudformation_json", classmethod(create_ssm_parameter)
+            )
+        )
+        server = ThreadedMotoServer(
+            ip_address="127.0.0.1", port=self.port, verbose=bool(os.environ.get("PT_MOTO_VERBOSE"))
+        )
         server.start()
         self._stack.callback(server.stop)
 
@@ -726,7 +897,7 @@ class MotoCloudFormation:
             region_name=region,
             endpoint_url=self.endpoint,
             aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
+            aws_secret_access_key="testing",
         )
 
     # CloudFormation's parameter checks
@@ -755,15 +926,15 @@ class MotoCloudFormation:
         def invoke(fn: Any, body: str, request_headers: Any, response_headers: Any) -> str:
             event = json.loads(body) if body else {}
             if "ResponseURL" not in event:
-                harness._call(fn.function_name, event)
+                harness._call(fn.function_arn, event)
                 return json.dumps({"StatusCode": 202})
             # CloudFormation hands properties to the Lambda as strings; moto keeps Number types.
             event["ResourceProperties"] = _as_cfn_strings(event["ResourceProperties"])
-            request = _Request(event, fn.function_name)
+            request = _Request(event, fn.function_arn)
             with harness._guard:
                 harness.requests[event["RequestId"]] = request
             try:
-                harness._call(fn.function_name, event)
+                harness._call(fn.function_arn, event)
             except Exception as exc:  # the Lambda runtime logs it; CloudFormation gets no answer
                 request.error = f"handler raised {type(exc).__name__}: {exc}"
             finally:
@@ -772,10 +943,10 @@ class MotoCloudFormation:
 
         return invoke
 
-    def _call(self, function_name: str, event: dict[str, Any]) -> None:
-        handler = self.handlers.get(function_name)
+    def _call(self, function_arn: str, event: dict[str, Any]) -> None:
+        handler = self.handlers.get(":".join(function_arn.split(":")[:7]))  # without a version
         if handler is None:
-            raise AssertionError(f"no in-process handler registered for Lambda {function_name}")
+            raise AssertionError(f"no in-process handler registered for Lambda {function_arn}")
         handler(event, FakeContext())
 
     def _await_create(self, custom: Any) -> Any:
@@ -803,9 +974,18 @@ class MotoCloudFormation:
 
         custom = failed.custom
         resource_type = stack.template_dict["Resources"][custom.logical_id]["Type"]
-        stack.events.append(Event(stack.stack_id, stack.name, custom.logical_id,
-                                  custom.physical_resource_id, resource_type, "CREATE_FAILED",
-                                  failed.reason, None))  # fmt: skip
+        stack.events.append(
+            Event(
+                stack.stack_id,
+                stack.name,
+                custom.logical_id,
+                custom.physical_resource_id,
+                resource_type,
+                "CREATE_FAILED",
+                failed.reason,
+                None,
+            )
+        )
         stack.status = "ROLLBACK_IN_PROGRESS"
         stack._add_stack_event(
             "ROLLBACK_IN_PROGRESS",
@@ -831,8 +1011,8 @@ class MotoCloudFormation:
                 "RequestId": f"{custom.request_id}-delete",
                 "PhysicalResourceId": custom.physical_resource_id,
             }
-            harness.requests[event["RequestId"]] = _Request(event, create.function_name)
-            harness._call(create.function_name, event)
+            harness.requests[event["RequestId"]] = _Request(event, create.function_arn)
+            harness._call(create.function_arn, event)
             harness.requests.pop(event["RequestId"], None)
             response = harness.responses.pop(event["RequestId"], None)
             if response is None or response.get("Status") != "SUCCESS":
@@ -854,8 +1034,13 @@ class MotoCloudFormation:
 
     # stacks
 
-    def create_stack(self, template: ProjectTemplate, stack_name: str, parameters: dict[str, str],
-                     region: str = REGION) -> str:  # fmt: skip
+    def create_stack(
+        self,
+        template: ProjectTemplate,
+        stack_name: str,
+        parameters: dict[str, str],
+        region: str = REGION,
+    ) -> str:
         cfn = self.client("cloudformation", region)
         response = cfn.create_stack(
             StackName=stack_name,
@@ -911,7 +1096,7 @@ class Platform:
     """What the platform would have deployed in the dev account, seeded into moto."""
 
     moto: MotoCloudFormation
-    clone_repo: RecordingRepoHandler
+    clone_repo: Any  # RecordingRepoHandler, or whatever handler the test wires in
     trigger: RecordingTrigger
     clone_repo_arn: str
     trigger_arn: str
@@ -919,18 +1104,33 @@ class Platform:
     github_org: str
 
 
-def _seed_platform(moto: MotoCloudFormation, region: str, github_org: str,
-                   clone_repo: RecordingRepoHandler, trigger: RecordingTrigger) -> Platform:  # fmt: skip
+def seed_platform(
+    moto: MotoCloudFormation,
+    region: str,
+    github_org: str,
+    clone_repo: Any,
+    trigger: RecordingTrigger,
+) -> Platform:
     import io
     import zipfile
 
     iam = moto.client("iam", region)
     try:
-        role = iam.create_role(RoleName="mlops-suite-lambda", AssumeRolePolicyDocument=json.dumps({
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                           "Action": "sts:AssumeRole"}],
-        }))["Role"]["Arn"]  # fmt: skip
+        role = iam.create_role(
+            RoleName="mlops-suite-lambda",
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
         role = iam.get_role(RoleName="mlops-suite-lambda")["Role"]["Arn"]
     buf = io.BytesIO()
@@ -938,13 +1138,18 @@ def _seed_platform(moto: MotoCloudFormation, region: str, github_org: str,
         zf.writestr("handler.py", "def handler(event, context):\n    return None\n")
     lam = moto.client("lambda", region)
     arns = {}
-    for fn, handler in (("mlops-suite-clone-repo", clone_repo),
-                        ("mlops-suite-model-approval-trigger", trigger)):  # fmt: skip
+    for fn, handler in (
+        ("mlops-suite-clone-repo", clone_repo),
+        ("mlops-suite-model-approval-trigger", trigger),
+    ):
         arns[fn] = lam.create_function(
-            FunctionName=fn, Runtime="python3.12", Role=role, Handler="handler.handler",
+            FunctionName=fn,
+            Runtime="python3.12",
+            Role=role,
+            Handler="handler.handler",
             Code={"ZipFile": buf.getvalue()},
-        )["FunctionArn"]  # fmt: skip
-        moto.handlers[fn] = handler
+        )["FunctionArn"]
+        moto.handlers[arns[fn]] = handler
     key = moto.client("kms", region).create_key(Description="mlops-suite platform key")
     key_arn = key["KeyMetadata"]["Arn"]
     ssm = moto.client("ssm", region)
@@ -955,8 +1160,15 @@ def _seed_platform(moto: MotoCloudFormation, region: str, github_org: str,
         ("kms_key_arn", key_arn),
     ):
         ssm.put_parameter(Name=names.ssm_parameter(key_name), Value=value, Type="String")
-    return Platform(moto, clone_repo, trigger, arns["mlops-suite-clone-repo"],
-                    arns["mlops-suite-model-approval-trigger"], key_arn, github_org)  # fmt: skip
+    return Platform(
+        moto,
+        clone_repo,
+        trigger,
+        arns["mlops-suite-clone-repo"],
+        arns["mlops-suite-model-approval-trigger"],
+        key_arn,
+        github_org,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -973,15 +1185,17 @@ def moto_cfn() -> Iterator[MotoCloudFormation]:
 @pytest.fixture(scope="session")
 def platform(moto_cfn: MotoCloudFormation) -> Platform:
     """The dev account's platform in REGION: Lambdas (in-process stand-ins), SSM names, KMS key."""
-    return _seed_platform(moto_cfn, REGION, "my-org", RecordingRepoHandler(_questionnaire),
-                          RecordingTrigger())  # fmt: skip
+    return seed_platform(
+        moto_cfn, REGION, "my-org", RecordingRepoHandler(_questionnaire), RecordingTrigger()
+    )
 
 
 @pytest.fixture(scope="session")
 def bad_org_platform(moto_cfn: MotoCloudFormation, platform: Platform) -> Platform:
     """The platform in BAD_ORG_REGION, whose SSM names an org that Copier's validator rejects."""
-    return _seed_platform(moto_cfn, BAD_ORG_REGION, "-not-an-org-", platform.clone_repo,
-                          platform.trigger)  # fmt: skip
+    return seed_platform(
+        moto_cfn, BAD_ORG_REGION, "-not-an-org-", platform.clone_repo, platform.trigger
+    )
 
 
 @pytest.fixture(scope="session")

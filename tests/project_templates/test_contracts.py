@@ -12,14 +12,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-
-from mlops_suite import names
-from mlops_suite.handlers import resource
 from project_templates_harness import (  # type: ignore[import-not-found]  # our conftest.py
     FINAL_KINDS,
     cfn_parameter_error,
     sample_values,
 )
+
+from mlops_suite import names
+from mlops_suite.handlers import resource
 
 TEMPLATE_NAMES = [
     "llm-training-evaluation",
@@ -27,8 +27,10 @@ TEMPLATE_NAMES = [
     "model-building-training-deployment",
     "pipeline-promotion",
 ]
-SAGEMAKER_PARAMETERS = {"SageMakerProjectName": "sagemaker_project_name",
-                        "SageMakerProjectId": "sagemaker_project_id"}  # fmt: skip
+SAGEMAKER_PARAMETERS = {
+    "SageMakerProjectName": "sagemaker_project_name",
+    "SageMakerProjectId": "sagemaker_project_id",
+}
 # Parameters that decide which repositories exist rather than what a repository is asked.
 TEMPLATE_ONLY_PARAMETERS = {"IncludeByoc"}
 PSEUDO_PARAMETERS = {"AWS::Region": "aws_region", "AWS::AccountId": "dev_account_id"}
@@ -54,8 +56,12 @@ def core_help(text: str) -> str:
 # --- checks ---------------------------------------------------------------------------------------
 
 
-def property_problems(tpl: Any, questions: Mapping[str, Any], offered: list[str],
-                      applies_to: Callable[[str, str], bool]) -> list[str]:  # fmt: skip
+def property_problems(
+    tpl: Any,
+    questions: Mapping[str, Any],
+    offered: list[str],
+    applies_to: Callable[[str, str], bool],
+) -> list[str]:
     """Every property a repository resource passes is a question (or the handler's own)."""
     problems = []
     askable = set(resource.askable(questions))
@@ -80,8 +86,12 @@ def property_problems(tpl: Any, questions: Mapping[str, Any], offered: list[str]
     return problems
 
 
-def required_problems(tpl: Any, questions: Mapping[str, Any], offered: list[str],
-                      applies_to: Callable[[str, str], bool]) -> list[str]:  # fmt: skip
+def required_problems(
+    tpl: Any,
+    questions: Mapping[str, Any],
+    offered: list[str],
+    applies_to: Callable[[str, str], bool],
+) -> list[str]:
     """Every required question (no default) of the repository's kind is passed."""
     problems = []
     for logical, props in tpl.repositories.items():
@@ -99,9 +109,14 @@ def required_problems(tpl: Any, questions: Mapping[str, Any], offered: list[str]
     return problems
 
 
-def parameter_problems(tpl: Any, questions: Mapping[str, Any], offered: list[str],
-                       accepts: Callable[[str, str], bool], samples: list[str],
-                       known: set[tuple[str, str]] | None = None) -> list[str]:  # fmt: skip
+def parameter_problems(
+    tpl: Any,
+    questions: Mapping[str, Any],
+    offered: list[str],
+    accepts: Callable[[str, str], bool],
+    samples: list[str],
+    known: set[tuple[str, str]] | None = None,
+) -> list[str]:
     """Parameters mirror the questions they feed: constraints, choices, defaults, descriptions.
 
     Sample disagreements listed in `known` are left out of the problems and removed from `known`
@@ -112,9 +127,12 @@ def parameter_problems(tpl: Any, questions: Mapping[str, Any], offered: list[str
     for props in tpl.repositories.values():
         for key, value in props.items():
             param = tpl.parameter_of(value)
-            if param and key not in resource.HANDLER_PROPERTIES:
-                if fed.setdefault(param, key) != key:
-                    problems.append(f"{tpl.name}: {param} feeds both {fed[param]} and {key}")
+            if (
+                param
+                and key not in resource.HANDLER_PROPERTIES
+                and fed.setdefault(param, key) != key
+            ):
+                problems.append(f"{tpl.name}: {param} feeds both {fed[param]} and {key}")
     for param, spec in tpl.parameters.items():
         if spec["Type"].startswith("AWS::SSM::Parameter::") or param in TEMPLATE_ONLY_PARAMETERS:
             continue
@@ -135,7 +153,9 @@ def parameter_problems(tpl: Any, questions: Mapping[str, Any], offered: list[str
             problems.append(f"{tpl.name}: {param}'s Description must start with {help_text!r}")
         choices = q.get("choices")
         if choices is not None:
-            values = [str(v) for v in (choices.values() if isinstance(choices, Mapping) else choices)]
+            values = [
+                str(v) for v in (choices.values() if isinstance(choices, Mapping) else choices)
+            ]
             allowed = [str(v) for v in spec.get("AllowedValues", [])]
             if question == "repo_kind":
                 stray = [v for v in allowed if v not in FINAL_KINDS]
@@ -145,18 +165,19 @@ def parameter_problems(tpl: Any, questions: Mapping[str, Any], offered: list[str
             if sorted(allowed) != sorted(values):
                 problems.append(f"{tpl.name}: {param} AllowedValues {allowed} != choices {values}")
         default = q.get("default")
-        if isinstance(default, str | int | float) and "{{" not in str(default):
-            if "Default" not in spec or str(spec["Default"]) != str(default):
-                problems.append(
-                    f"{tpl.name}: {param} Default {spec.get('Default')!r} != {question} default"
-                    f" {default!r}"
-                )
+        literal = isinstance(default, str | int | float) and "{{" not in str(default)
+        if literal and ("Default" not in spec or str(spec["Default"]) != str(default)):
+            problems.append(
+                f"{tpl.name}: {param} Default {spec.get('Default')!r} != {question} default"
+                f" {default!r}"
+            )
         if "Default" in spec and not accepts(question, str(spec["Default"])):
             problems.append(f"{tpl.name}: {param} Default {spec['Default']!r} fails Copier")
         disagree = [
-            v for v in samples
+            v
+            for v in samples
             if (cfn_parameter_error(param, spec, v) is None) != accepts(question, v)
-        ]  # fmt: skip
+        ]
         if known is not None:
             known -= {(question, v) for v in disagree}
             disagree = [v for v in disagree if (question, v) not in KNOWN_DISAGREEMENTS]
@@ -173,9 +194,10 @@ def ssm_problems(tpl: Any) -> list[str]:
     problems = []
     platform_names = set(names.load()["ssm_parameters"].values())
     ssm_params = {
-        p: spec["Default"] for p, spec in tpl.parameters.items()
+        p: spec["Default"]
+        for p, spec in tpl.parameters.items()
         if spec["Type"] == "AWS::SSM::Parameter::Value<String>"
-    }  # fmt: skip
+    }
     for param, default in ssm_params.items():
         if default not in platform_names:
             problems.append(f"{tpl.name}: {param} reads {default}, not a name in names.json")
@@ -198,8 +220,11 @@ def ssm_problems(tpl: Any) -> list[str]:
                 reads(target.get("Arn"), "model_approval_lambda_arn", f"{logical} target")
         if logical == "ArtifactBucket":
             sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
-            reads(sse["ServerSideEncryptionByDefault"].get("KMSMasterKeyID"), "kms_key_arn",
-                  "the artifact bucket's KMS key")  # fmt: skip
+            reads(
+                sse["ServerSideEncryptionByDefault"].get("KMSMasterKeyID"),
+                "kms_key_arn",
+                "the artifact bucket's KMS key",
+            )
     return problems
 
 
@@ -229,11 +254,17 @@ def _sub(value: Any) -> str:
 def name_problems(tpl: Any) -> list[str]:
     """Bucket, group, rule and deploy-repo parameter names follow the patterns in names.json."""
     problems = []
-    subs = {"project_id": "${SageMakerProjectId}", "project_name": "${SageMakerProjectName}",
-            "account_id": "${AWS::AccountId}", "region": "${AWS::Region}"}  # fmt: skip
+    subs = {
+        "project_id": "${SageMakerProjectId}",
+        "project_name": "${SageMakerProjectName}",
+        "account_id": "${AWS::AccountId}",
+        "region": "${AWS::Region}",
+    }
     expected = {
         ("ArtifactBucket", "BucketName"): names.pattern("artifact_bucket", **subs),
-        ("ModelPackageGroup", "ModelPackageGroupName"): names.pattern("model_package_group", **subs),
+        ("ModelPackageGroup", "ModelPackageGroupName"): names.pattern(
+            "model_package_group", **subs
+        ),
         ("ModelApprovedRule", "Name"): names.pattern("model_approval_rule", **subs),
     }
     for (logical, prop), want in expected.items():
@@ -276,28 +307,39 @@ def test_the_four_templates_exist(templates: list[Any]) -> None:
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
-def test_properties_are_questions(name: str, template_by_name: dict[str, Any],
-                                  questionnaire: Any) -> None:  # fmt: skip
+def test_properties_are_questions(
+    name: str, template_by_name: dict[str, Any], questionnaire: Any
+) -> None:
     q = questionnaire
     assert_clean(property_problems(template_by_name[name], q.questions, q.kinds, q.applies_to))
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
-def test_required_questions_are_passed(name: str, template_by_name: dict[str, Any],
-                                       questionnaire: Any) -> None:  # fmt: skip
+def test_required_questions_are_passed(
+    name: str, template_by_name: dict[str, Any], questionnaire: Any
+) -> None:
     q = questionnaire
     assert_clean(required_problems(template_by_name[name], q.questions, q.kinds, q.applies_to))
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
-def test_parameters_mirror_questions(name: str, template_by_name: dict[str, Any],
-                                     questionnaire: Any, samples: list[str]) -> None:  # fmt: skip
+def test_parameters_mirror_questions(
+    name: str, template_by_name: dict[str, Any], questionnaire: Any, samples: list[str]
+) -> None:
     q = questionnaire
     tpl = template_by_name[name]
-    fed = {p for props in tpl.repositories.values() for v in props.values()
-           if (p := tpl.parameter_of(v))}  # fmt: skip
-    fed_questions = {props_key for props in tpl.repositories.values()
-                     for props_key, v in props.items() if tpl.parameter_of(v) in fed}  # fmt: skip
+    fed = {
+        p
+        for props in tpl.repositories.values()
+        for v in props.values()
+        if (p := tpl.parameter_of(v))
+    }
+    fed_questions = {
+        props_key
+        for props in tpl.repositories.values()
+        for props_key, v in props.items()
+        if tpl.parameter_of(v) in fed
+    }
     expected = {k for k in KNOWN_DISAGREEMENTS if k[0] in fed_questions}
     still = set(expected)
     assert_clean(parameter_problems(tpl, q.questions, q.kinds, q.accepts, samples, still))
@@ -309,8 +351,9 @@ def test_parameters_mirror_questions(name: str, template_by_name: dict[str, Any]
 
 
 @pytest.mark.parametrize("name", TEMPLATE_NAMES)
-def test_platform_settings_come_from_shared_ssm_names(name: str,
-                                                      template_by_name: dict[str, Any]) -> None:  # fmt: skip
+def test_platform_settings_come_from_shared_ssm_names(
+    name: str, template_by_name: dict[str, Any]
+) -> None:
     assert_clean(ssm_problems(template_by_name[name]))
 
 
@@ -326,23 +369,37 @@ def test_names_follow_shared_patterns(name: str, template_by_name: dict[str, Any
 
 def test_derived_names_equal_copier_answers(questionnaire: Any) -> None:
     """The names the templates build equal the answers Copier derives for the rendered repos."""
-    data = {"repo_kind": "model-training", "project_name": "fraud-model", "owner": "risk",
-            "github_org": "Acme-Corp", "aws_region": "us-east-2",
-            "dev_account_id": "111111111111", "sagemaker_project_name": "Fraud-Prj",
-            "sagemaker_project_id": "p-0123456789ab"}  # fmt: skip
+    data = {
+        "repo_kind": "model-training",
+        "project_name": "fraud-model",
+        "owner": "risk",
+        "github_org": "Acme-Corp",
+        "aws_region": "us-east-2",
+        "dev_account_id": "111111111111",
+        "sagemaker_project_name": "Fraud-Prj",
+        "sagemaker_project_id": "p-0123456789ab",
+    }
     answers = questionnaire.answers(data)
-    values = {"SageMakerProjectId": "p-0123456789ab", "SageMakerProjectName": "Fraud-Prj",
-              "AWS::AccountId": "111111111111", "AWS::Region": "us-east-2"}  # fmt: skip
+    values = {
+        "SageMakerProjectId": "p-0123456789ab",
+        "SageMakerProjectName": "Fraud-Prj",
+        "AWS::AccountId": "111111111111",
+        "AWS::Region": "us-east-2",
+    }
 
     def resolve(sub: str) -> str:
         return re.sub(r"\$\{([^}]+)\}", lambda m: values[m.group(1)], sub)
 
-    subs = {"project_id": "${SageMakerProjectId}", "project_name": "${SageMakerProjectName}",
-            "account_id": "${AWS::AccountId}", "region": "${AWS::Region}"}  # fmt: skip
+    subs = {
+        "project_id": "${SageMakerProjectId}",
+        "project_name": "${SageMakerProjectName}",
+        "account_id": "${AWS::AccountId}",
+        "region": "${AWS::Region}",
+    }
     assert resolve(names.pattern("artifact_bucket", **subs)) == answers["artifact_bucket_name"]
-    assert resolve(names.pattern("model_package_group", **subs)) == answers[
-        "model_package_group_name"
-    ]
+    assert (
+        resolve(names.pattern("model_package_group", **subs)) == answers["model_package_group_name"]
+    )
 
 
 def test_shared_core_is_identical(templates: list[Any]) -> None:
@@ -428,22 +485,64 @@ def _set_parameter(tpl: Any, param: str, **changes: Any) -> Any:
 @pytest.mark.parametrize(
     ("case", "mutate"),
     [
-        ("question owner renamed in copier.yml", lambda t, qs: (t, _renamed_question(qs, "owner", "team"))),  # noqa: E501
-        ("question project_name renamed in copier.yml", lambda t, qs: (t, _renamed_question(qs, "project_name", "repo_title"))),  # noqa: E501
-        ("parameter Owner renamed in the template", lambda t, qs: (_rename_parameter(t, "Owner", "TeamSlug"), qs)),  # noqa: E501
-        ("property owner renamed in the template", lambda t, qs: (_rename_property(t, "owner", "team"), qs)),  # noqa: E501
-        ("property sagemaker_project_id dropped", lambda t, qs: (_rename_property(t, "sagemaker_project_id", "project_id"), qs)),  # noqa: E501
-        ("project id pattern loosened", lambda t, qs: (_set_parameter(t, "SageMakerProjectId", AllowedPattern="^p-[a-z0-9]{10,12}$", MinLength=12), qs)),  # noqa: E501
-        ("project name length tightened", lambda t, qs: (_set_parameter(t, "ProjectName", MaxLength=20), qs)),  # noqa: E501
-        ("python versions differ", lambda t, qs: (_set_parameter(t, "PythonVersion", AllowedValues=["3.11", "3.12", "3.13"]), qs)),  # noqa: E501
-        ("threshold range differs", lambda t, qs: (_set_parameter(t, "ModelAucThreshold", MinValue=0.4), qs)),  # noqa: E501
-        ("default differs", lambda t, qs: (_set_parameter(t, "PythonVersion", Default="3.12"), qs)),  # noqa: E501
-        ("description drifts from help", lambda t, qs: (_set_parameter(t, "Owner", Description="Team."), qs)),  # noqa: E501
+        (
+            "question owner renamed in copier.yml",
+            lambda t, qs: (t, _renamed_question(qs, "owner", "team")),
+        ),
+        (
+            "question project_name renamed in copier.yml",
+            lambda t, qs: (t, _renamed_question(qs, "project_name", "repo_title")),
+        ),
+        (
+            "parameter Owner renamed in the template",
+            lambda t, qs: (_rename_parameter(t, "Owner", "TeamSlug"), qs),
+        ),
+        (
+            "property owner renamed in the template",
+            lambda t, qs: (_rename_property(t, "owner", "team"), qs),
+        ),
+        (
+            "property sagemaker_project_id dropped",
+            lambda t, qs: (_rename_property(t, "sagemaker_project_id", "project_id"), qs),
+        ),
+        (
+            "project id pattern loosened",
+            lambda t, qs: (
+                _set_parameter(
+                    t, "SageMakerProjectId", AllowedPattern="^p-[a-z0-9]{10,12}$", MinLength=12
+                ),
+                qs,
+            ),
+        ),
+        (
+            "project name length tightened",
+            lambda t, qs: (_set_parameter(t, "ProjectName", MaxLength=20), qs),
+        ),
+        (
+            "python versions differ",
+            lambda t, qs: (
+                _set_parameter(t, "PythonVersion", AllowedValues=["3.11", "3.12", "3.13"]),
+                qs,
+            ),
+        ),
+        (
+            "threshold range differs",
+            lambda t, qs: (_set_parameter(t, "ModelAucThreshold", MinValue=0.4), qs),
+        ),
+        ("default differs", lambda t, qs: (_set_parameter(t, "PythonVersion", Default="3.12"), qs)),
+        (
+            "description drifts from help",
+            lambda t, qs: (_set_parameter(t, "Owner", Description="Team."), qs),
+        ),
     ],
-)  # fmt: skip
-def test_checks_fail_on_one_sided_change(case: str, mutate: Callable[..., Any],
-                                         template_by_name: dict[str, Any], questionnaire: Any,
-                                         samples: list[str]) -> None:  # fmt: skip
+)
+def test_checks_fail_on_one_sided_change(
+    case: str,
+    mutate: Callable[..., Any],
+    template_by_name: dict[str, Any],
+    questionnaire: Any,
+    samples: list[str],
+) -> None:
     tpl = template_by_name["model-building-training"]
     assert _all_problems(tpl, questionnaire.questions, questionnaire, samples) == []
     changed_tpl, changed_questions = mutate(tpl, questionnaire.questions)
