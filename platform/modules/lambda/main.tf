@@ -18,49 +18,51 @@ locals {
     }]
   }
 
+  base_statements = [
+    {
+      Sid      = "OwnLogGroup"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource = ["${local.log_group}:*"]
+    },
+    {
+      Sid      = "DeadLetterQueue"
+      Effect   = "Allow"
+      Action   = "sqs:SendMessage"
+      Resource = aws_sqs_queue.dlq.arn
+    },
+    {
+      Sid      = "PlatformKey"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource = var.kms_key_arn
+    },
+    {
+      # ENI management for VPC placement cannot be scoped to resources by AWS design.
+      Sid      = "VpcNetworkInterfaces"
+      Effect   = "Allow"
+      Action   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+      Resource = "*"
+    },
+    {
+      Sid      = "Tracing"
+      Effect   = "Allow"
+      Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+      Resource = "*"
+    },
+  ]
+
+  # Extra grants come only from var.policy_statements, whose validation forbids wildcards.
+  extra_statements = [for s in var.policy_statements : {
+    Sid      = s.sid
+    Effect   = "Allow"
+    Action   = s.actions
+    Resource = s.resources
+  }]
+
   policy = {
-    Version = "2012-10-17"
-    Statement = concat(
-      [
-        {
-          Sid      = "OwnLogGroup"
-          Effect   = "Allow"
-          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-          Resource = ["${local.log_group}:*"]
-        },
-        {
-          Sid      = "DeadLetterQueue"
-          Effect   = "Allow"
-          Action   = "sqs:SendMessage"
-          Resource = aws_sqs_queue.dlq.arn
-        },
-        {
-          Sid      = "PlatformKey"
-          Effect   = "Allow"
-          Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
-          Resource = var.kms_key_arn
-        },
-        {
-          # ENI management for VPC placement cannot be scoped to resources by AWS design.
-          Sid      = "VpcNetworkInterfaces"
-          Effect   = "Allow"
-          Action   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
-          Resource = "*"
-        },
-        {
-          Sid      = "Tracing"
-          Effect   = "Allow"
-          Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-          Resource = "*"
-        },
-      ],
-      [for s in var.policy_statements : {
-        Sid      = s.sid
-        Effect   = "Allow"
-        Action   = s.actions
-        Resource = s.resources
-      }],
-    )
+    Version   = "2012-10-17"
+    Statement = concat(local.base_statements, local.extra_statements)
   }
 }
 

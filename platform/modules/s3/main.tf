@@ -1,47 +1,49 @@
 locals {
   bucket_arn = "arn:aws:s3:::${var.bucket_name}"
 
+  base_statements = [
+    {
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    },
+    {
+      Sid       = "DenyTlsOlderThan12"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
+      Condition = { NumericLessThan = { "s3:TlsVersion" = "1.2" } }
+    },
+    {
+      Sid       = "DenyOtherKmsKeys"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:PutObject"
+      Resource  = "${local.bucket_arn}/*"
+      Condition = {
+        StringNotEqualsIfExists = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = var.kms_key_arn }
+      }
+    },
+  ]
+
+  # Grants come only from var.read_access, whose validation allows s3:Get*/s3:List* and role ARNs.
+  read_statements = [
+    for g in var.read_access : {
+      Sid       = g.sid
+      Effect    = "Allow"
+      Principal = { AWS = g.principal_arns }
+      Action    = g.actions
+      Resource  = [for p in g.prefixes : "${local.bucket_arn}/${p}*"]
+    }
+  ]
+
   bucket_policy = {
-    Version = "2012-10-17"
-    Statement = concat(
-      [
-        {
-          Sid       = "DenyInsecureTransport"
-          Effect    = "Deny"
-          Principal = "*"
-          Action    = "s3:*"
-          Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
-          Condition = { Bool = { "aws:SecureTransport" = "false" } }
-        },
-        {
-          Sid       = "DenyTlsOlderThan12"
-          Effect    = "Deny"
-          Principal = "*"
-          Action    = "s3:*"
-          Resource  = [local.bucket_arn, "${local.bucket_arn}/*"]
-          Condition = { NumericLessThan = { "s3:TlsVersion" = "1.2" } }
-        },
-        {
-          Sid       = "DenyOtherKmsKeys"
-          Effect    = "Deny"
-          Principal = "*"
-          Action    = "s3:PutObject"
-          Resource  = "${local.bucket_arn}/*"
-          Condition = {
-            StringNotEqualsIfExists = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = var.kms_key_arn }
-          }
-        },
-      ],
-      [
-        for g in var.read_access : {
-          Sid       = g.sid
-          Effect    = "Allow"
-          Principal = { AWS = g.principal_arns }
-          Action    = g.actions
-          Resource  = [for p in g.prefixes : "${local.bucket_arn}/${p}*"]
-        }
-      ],
-    )
+    Version   = "2012-10-17"
+    Statement = concat(local.base_statements, local.read_statements)
   }
 }
 

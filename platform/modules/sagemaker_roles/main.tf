@@ -58,7 +58,7 @@ locals {
     },
   ]
 
-  execution_statements = concat(local.common_statements, [
+  execution_only_statements = [
     {
       Sid      = "SageMakerLogs"
       Effect   = "Allow"
@@ -118,9 +118,10 @@ locals {
       Resource  = local.execution_role_arn
       Condition = { StringEquals = { "iam:PassedToService" = "sagemaker.amazonaws.com" } }
     },
-    ],
-    [for st in local.registry_read_statements : st if var.model_registry_account_id != null],
-  )
+  ]
+
+  execution_statements = concat(local.common_statements, local.execution_only_statements,
+  [for st in local.registry_read_statements : st if var.model_registry_account_id != null])
 
   registry_arn = "arn:${local.partition}:sagemaker:${local.region}:${coalesce(var.model_registry_account_id, local.account_id)}"
   registry_bucket_arn = "arn:${local.partition}:s3:::${replace(replace(replace(local.names.patterns.artifact_bucket,
@@ -162,114 +163,124 @@ locals {
   }
 
   launch_role_arn = var.launch_role_name == null ? null : "arn:${local.partition}:iam::${local.account_id}:role/${var.launch_role_name}"
-  templates_arn   = var.templates_bucket_name == null ? null : "arn:${local.partition}:s3:::${var.templates_bucket_name}"
+  templates_arn   = "arn:${local.partition}:s3:::${coalesce(var.templates_bucket_name, "no-templates-bucket")}"
+
+  persona_base_statements = [
+    {
+      Sid      = "StudioApps"
+      Effect   = "Allow"
+      Action   = ["sagemaker:CreateApp", "sagemaker:DeleteApp", "sagemaker:CreateSpace", "sagemaker:UpdateSpace", "sagemaker:DeleteSpace", "sagemaker:AddTags"]
+      Resource = ["${local.sm_arn}:app/*", "${local.sm_arn}:space/*", "${local.sm_arn}:user-profile/*"]
+    },
+    {
+      Sid      = "ReadSageMaker"
+      Effect   = "Allow"
+      Action   = ["sagemaker:Describe*", "sagemaker:List*", "sagemaker:Search", "sagemaker:GetSearchSuggestions"]
+      Resource = "*"
+    },
+    {
+      Sid       = "CreateProjectTaggedJobs"
+      Effect    = "Allow"
+      Action    = ["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob", "sagemaker:CreateTransformJob", "sagemaker:CreateModel", "sagemaker:CreateExperiment", "sagemaker:CreateTrial", "sagemaker:CreateTrialComponent"]
+      Resource  = local.job_resources
+      Condition = local.request_tagged
+    },
+    {
+      Sid       = "StopProjectTaggedJobs"
+      Effect    = "Allow"
+      Action    = ["sagemaker:StopTrainingJob", "sagemaker:StopProcessingJob", "sagemaker:StopTransformJob"]
+      Resource  = local.job_resources
+      Condition = local.resource_tagged
+    },
+    {
+      Sid       = "PassExecutionRoleToSageMaker"
+      Effect    = "Allow"
+      Action    = "iam:PassRole"
+      Resource  = local.execution_role_arn
+      Condition = { StringEquals = { "iam:PassedToService" = "sagemaker.amazonaws.com" } }
+    },
+  ]
+
+  pipeline_statements = [
+    {
+      Sid       = "CreateProjectTaggedPipelines"
+      Effect    = "Allow"
+      Action    = ["sagemaker:CreatePipeline", "sagemaker:CreateModelPackageGroup", "sagemaker:CreateModelPackage"]
+      Resource  = local.job_resources
+      Condition = local.request_tagged
+    },
+    {
+      Sid       = "RunProjectTaggedPipelines"
+      Effect    = "Allow"
+      Action    = ["sagemaker:UpdatePipeline", "sagemaker:StartPipelineExecution", "sagemaker:StopPipelineExecution", "sagemaker:RetryPipelineExecution"]
+      Resource  = ["${local.sm_arn}:pipeline/*"]
+      Condition = local.resource_tagged
+    },
+  ]
+
+  approver_statements = [
+    {
+      Sid       = "ApproveProjectTaggedModelPackages"
+      Effect    = "Allow"
+      Action    = "sagemaker:UpdateModelPackage"
+      Resource  = ["${local.sm_arn}:model-package/*"]
+      Condition = local.resource_tagged
+    },
+  ]
+
+  project_creator_statements = [
+    {
+      Sid      = "CreateSageMakerProjects"
+      Effect   = "Allow"
+      Action   = ["sagemaker:CreateProject", "sagemaker:UpdateProject", "sagemaker:DeleteProject"]
+      Resource = ["${local.sm_arn}:project/*"]
+    },
+    {
+      Sid      = "LaunchProjectProducts"
+      Effect   = "Allow"
+      Action   = ["servicecatalog:SearchProducts", "servicecatalog:DescribeProduct", "servicecatalog:DescribeProductView", "servicecatalog:DescribeProvisioningParameters", "servicecatalog:ListLaunchPaths", "servicecatalog:ProvisionProduct", "servicecatalog:DescribeProvisionedProduct", "servicecatalog:DescribeRecord", "servicecatalog:SearchProvisionedProducts", "servicecatalog:TerminateProvisionedProduct", "servicecatalog:UpdateProvisionedProduct"]
+      Resource = "*"
+    },
+    {
+      Sid      = "ProjectStacks"
+      Effect   = "Allow"
+      Action   = ["cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"]
+      Resource = ["arn:${local.partition}:cloudformation:${local.region}:${local.account_id}:stack/SC-*/*", "arn:${local.partition}:cloudformation:${local.region}:${local.account_id}:stack/sagemaker-*/*"]
+    },
+    {
+      Sid      = "ReadTemplates"
+      Effect   = "Allow"
+      Action   = ["cloudformation:GetTemplateSummary", "cloudformation:ValidateTemplate"]
+      Resource = "*"
+    },
+    {
+      Sid       = "PassLaunchRoleToCloudFormation"
+      Effect    = "Allow"
+      Action    = "iam:PassRole"
+      Resource  = local.launch_role_arn
+      Condition = { StringEquals = { "iam:PassedToService" = ["cloudformation.amazonaws.com", "servicecatalog.amazonaws.com"] } }
+    },
+  ]
+
+  template_reader_statements = [
+    {
+      Sid      = "ReadS3ProjectTemplates"
+      Effect   = "Allow"
+      Action   = ["s3:GetObject", "s3:GetObjectTagging", "s3:ListBucket", "s3:GetBucketLocation"]
+      Resource = [local.templates_arn, "${local.templates_arn}/*"]
+    },
+  ]
 
   persona_policies = {
     for name, p in var.personas : name => {
       Version = "2012-10-17"
       Statement = concat(
         local.common_statements,
-        [
-          {
-            Sid      = "StudioApps"
-            Effect   = "Allow"
-            Action   = ["sagemaker:CreateApp", "sagemaker:DeleteApp", "sagemaker:CreateSpace", "sagemaker:UpdateSpace", "sagemaker:DeleteSpace", "sagemaker:AddTags"]
-            Resource = ["${local.sm_arn}:app/*", "${local.sm_arn}:space/*", "${local.sm_arn}:user-profile/*"]
-          },
-          {
-            Sid      = "ReadSageMaker"
-            Effect   = "Allow"
-            Action   = ["sagemaker:Describe*", "sagemaker:List*", "sagemaker:Search", "sagemaker:GetSearchSuggestions"]
-            Resource = "*"
-          },
-          {
-            Sid       = "CreateProjectTaggedJobs"
-            Effect    = "Allow"
-            Action    = ["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob", "sagemaker:CreateTransformJob", "sagemaker:CreateModel", "sagemaker:CreateExperiment", "sagemaker:CreateTrial", "sagemaker:CreateTrialComponent"]
-            Resource  = local.job_resources
-            Condition = local.request_tagged
-          },
-          {
-            Sid       = "StopProjectTaggedJobs"
-            Effect    = "Allow"
-            Action    = ["sagemaker:StopTrainingJob", "sagemaker:StopProcessingJob", "sagemaker:StopTransformJob"]
-            Resource  = local.job_resources
-            Condition = local.resource_tagged
-          },
-          {
-            Sid       = "PassExecutionRoleToSageMaker"
-            Effect    = "Allow"
-            Action    = "iam:PassRole"
-            Resource  = local.execution_role_arn
-            Condition = { StringEquals = { "iam:PassedToService" = "sagemaker.amazonaws.com" } }
-          },
-        ],
-        [for st in [
-          {
-            Sid       = "CreateProjectTaggedPipelines"
-            Effect    = "Allow"
-            Action    = ["sagemaker:CreatePipeline", "sagemaker:CreateModelPackageGroup", "sagemaker:CreateModelPackage"]
-            Resource  = local.job_resources
-            Condition = local.request_tagged
-          },
-          {
-            Sid       = "RunProjectTaggedPipelines"
-            Effect    = "Allow"
-            Action    = ["sagemaker:UpdatePipeline", "sagemaker:StartPipelineExecution", "sagemaker:StopPipelineExecution", "sagemaker:RetryPipelineExecution"]
-            Resource  = ["${local.sm_arn}:pipeline/*"]
-            Condition = local.resource_tagged
-          },
-        ] : st if p.can_manage_pipelines],
-        [for st in [
-          {
-            Sid       = "ApproveProjectTaggedModelPackages"
-            Effect    = "Allow"
-            Action    = "sagemaker:UpdateModelPackage"
-            Resource  = ["${local.sm_arn}:model-package/*"]
-            Condition = local.resource_tagged
-          },
-        ] : st if p.can_approve_models],
-        [for st in [
-          {
-            Sid      = "CreateSageMakerProjects"
-            Effect   = "Allow"
-            Action   = ["sagemaker:CreateProject", "sagemaker:UpdateProject", "sagemaker:DeleteProject"]
-            Resource = ["${local.sm_arn}:project/*"]
-          },
-          {
-            Sid      = "LaunchProjectProducts"
-            Effect   = "Allow"
-            Action   = ["servicecatalog:SearchProducts", "servicecatalog:DescribeProduct", "servicecatalog:DescribeProductView", "servicecatalog:DescribeProvisioningParameters", "servicecatalog:ListLaunchPaths", "servicecatalog:ProvisionProduct", "servicecatalog:DescribeProvisionedProduct", "servicecatalog:DescribeRecord", "servicecatalog:SearchProvisionedProducts", "servicecatalog:TerminateProvisionedProduct", "servicecatalog:UpdateProvisionedProduct"]
-            Resource = "*"
-          },
-          {
-            Sid      = "ProjectStacks"
-            Effect   = "Allow"
-            Action   = ["cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"]
-            Resource = ["arn:${local.partition}:cloudformation:${local.region}:${local.account_id}:stack/SC-*/*", "arn:${local.partition}:cloudformation:${local.region}:${local.account_id}:stack/sagemaker-*/*"]
-          },
-          {
-            Sid      = "ReadTemplates"
-            Effect   = "Allow"
-            Action   = ["cloudformation:GetTemplateSummary", "cloudformation:ValidateTemplate"]
-            Resource = "*"
-          },
-          {
-            Sid       = "PassLaunchRoleToCloudFormation"
-            Effect    = "Allow"
-            Action    = "iam:PassRole"
-            Resource  = local.launch_role_arn
-            Condition = { StringEquals = { "iam:PassedToService" = ["cloudformation.amazonaws.com", "servicecatalog.amazonaws.com"] } }
-          },
-        ] : st if p.can_create_projects && local.launch_role_arn != null],
-        [for st in [
-          {
-            Sid      = "ReadS3ProjectTemplates"
-            Effect   = "Allow"
-            Action   = ["s3:GetObject", "s3:GetObjectTagging", "s3:ListBucket", "s3:GetBucketLocation"]
-            Resource = [local.templates_arn, "${local.templates_arn}/*"]
-          },
-        ] : st if p.can_create_projects && local.templates_arn != null],
+        local.persona_base_statements,
+        [for st in local.pipeline_statements : st if p.can_manage_pipelines],
+        [for st in local.approver_statements : st if p.can_approve_models],
+        [for st in local.project_creator_statements : st if p.can_create_projects && var.launch_role_name != null],
+        [for st in local.template_reader_statements : st if p.can_create_projects && var.templates_bucket_name != null],
       )
     }
   }

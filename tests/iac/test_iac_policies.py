@@ -1,0 +1,259 @@
+"""IAM policy rules for the platform's Terraform, the bootstrap stack and the project templates."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+Iac = Any  # the `iac` fixture of tests/iac/conftest.py
+
+# Actions that AWS does not let a policy scope to a resource ARN, or that only write telemetry;
+# they may appear with Resource "*". Everything else on "*" must be a read (Describe/Get/List/...).
+UNSCOPABLE = {
+    "ecr:GetAuthorizationToken",
+    "cloudwatch:PutMetricData",
+    "ec2:CreateNetworkInterface",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "kms:CreateKey",
+    "sts:GetCallerIdentity",
+    "cloudformation:ValidateTemplate",
+    "cloudformation:GetTemplateSummary",
+    "iam:CreateServiceLinkedRole",
+    # Service Catalog end-user and admin calls without resource-level support; who may use a
+    # product is decided by the portfolio's principal associations and launch constraint.
+    "servicecatalog:SearchProducts",
+    "servicecatalog:DescribeProduct",
+    "servicecatalog:DescribeProductView",
+    "servicecatalog:DescribeProvisioningParameters",
+    "servicecatalog:ListLaunchPaths",
+    "servicecatalog:ProvisionProduct",
+    "servicecatalog:DescribeProvisionedProduct",
+    "servicecatalog:DescribeRecord",
+    "servicecatalog:SearchProvisionedProducts",
+    "servicecatalog:TerminateProvisionedProduct",
+    "servicecatalog:UpdateProvisionedProduct",
+    "servicecatalog:CreatePortfolio",
+    "servicecatalog:CreateProduct",
+    "servicecatalog:CreateConstraint",
+    "servicecatalog:DescribeConstraint",
+    "servicecatalog:DeleteConstraint",
+    "servicecatalog:UpdateConstraint",
+    "servicecatalog:SearchProductsAsAdmin",
+    "servicecatalog:ListPortfolios",
+}
+READ_VERBS = ("Describe", "Get", "List", "Search")
+# Reads on "*" that would expose data, not configuration.
+DATA_READS = {
+    "s3:GetObject",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+}
+OIDC_HOST = "token.actions.githubusercontent.com"
+SUB_PATTERN = re.compile(
+    r"^repo:[A-Za-z0-9${}_.-]+/[A-Za-z0-9${}_.-]+:environment:[A-Za-z0-9${}_.-]+$"
+)
+
+
+def _text(value: Any) -> str:
+    """Render a CloudFormation value (plain or Fn::Sub) as text for pattern checks."""
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        return str(sub[0] if isinstance(sub, list) else sub)
+    return str(value)
+
+
+def _all_statements(iac: Iac) -> list[tuple[str, dict[str, Any], str]]:
+    """(where, statement, kind) for every statement of every layer."""
+    found = [(where, st, "tf") for where, st in iac.tf_statements()]
+    for doc in iac.cfn_policies():
+        found += [(doc.where, st, doc.kind) for st in doc.statements]
+    return found
+
+
+def test_policies_are_found(iac: Iac) -> None:
+    """The readers see the policies (guards every other test here against passing on nothing)."""
+    tf_sids = {st.get("Sid") for _, st in iac.tf_statements()}
+    assert len(tf_sids) >= 40, sorted(map(str, tf_sids))
+    for sid in (
+        "DenyInsecureTransport",
+        "ReadOwnProjectModelPackages",
+        "OwnLogGroup",
+        "PlatformKey",
+    ):
+        assert sid in tf_sids, f"{sid} not found in the Terraform locals"
+    cfn = {doc.where for doc in iac.cfn_policies()}
+    for where in (
+        "bootstrap/PlanRole",
+        "bootstrap/ApplyRole/terraform-apply",
+        "bootstrap/PlatformBoundary",
+    ):
+        assert where in cfn, f"{where} not found in bootstrap.yaml"
+
+
+def test_every_terraform_policy_is_a_readable_local(iac: Iac) -> None:
+    """Policies are jsonencode(local.x): no inline JSON, heredocs or policy documents to hide in."""
+    refs = iac.tf_policy_references()
+    assert len(refs) >= 12
+    for where, expr in refs:
+        assert re.fullmatch(r"\$\{jsonencode\(local\.\w+(\[each\.key\])?\)\}", expr), (
+            f"{where} = {expr}: build the policy as a locals object, pass jsonencode(local.<name>)"
+        )
+    for mod in iac.modules.values():
+        for lname, value in mod.locals.items():
+            if isinstance(value, str) and "Effect" in value:
+                # The only statements not visible as literals are built from validated variables.
+                assert re.match(r"^\$\{\[\s*for \w+ in var\.\w+", value), (
+                    f"{mod.path.name}/local.{lname} hides statements in an expression; "
+                    "write statements as list literals in their own local"
+                )
+
+
+def test_no_administrator_access_anywhere(iac: Iac) -> None:
+    """No AWS-managed admin policy is attached or referenced by the platform or the templates."""
+    files = [
+        *iac.platform.rglob("*.tf"),
+        *iac.platform.rglob("*.yaml"),
+        *iac.project_templates_dir.glob("*.yaml"),
+    ]
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for banned in ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess"):
+            assert banned not in text, f"{path} mentions {banned}"
+
+
+def test_no_wildcard_action_on_wildcard_resource(iac: Iac) -> None:
+    """No Allow of "*" (or iam:*), and nothing but reads or unscopable calls on Resource "*"."""
+    for where, st, kind in _all_statements(iac):
+        if st.get("Effect") != "Allow":
+            continue
+        actions = [str(a) for a in iac.as_list(st.get("Action", []))]
+        assert "NotAction" not in st, f"{where}: NotAction"
+        assert "NotResource" not in st, f"{where}: NotResource"
+        assert "*" not in actions, f"{where} {st.get('Sid')}: Action '*'"
+        assert "iam:*" not in actions, f"{where} {st.get('Sid')}: Action 'iam:*'"
+        resources = [_text(r) for r in iac.as_list(st.get("Resource", []))]
+        if "*" not in resources or "Principal" in st or kind == "boundary":
+            # Resource policies (key policies, bucket policies) scope by principal and condition;
+            # a permissions boundary grants nothing by itself.
+            continue
+        for action in actions:
+            verb = action.split(":", 1)[-1]
+            if action in UNSCOPABLE:
+                continue
+            assert verb.startswith(READ_VERBS), (
+                f"{where} {st.get('Sid')}: {action} on Resource '*' - scope it to ARNs"
+            )
+            assert not action.endswith(":*"), f"{where} {st.get('Sid')}: {action} on '*'"
+            assert action not in DATA_READS, f"{where} {st.get('Sid')}: {action} reads data on '*'"
+
+
+def test_key_policy_wildcards_need_the_account_root_or_a_condition(iac: Iac) -> None:
+    """Resource policies never allow everyone; service-wide actions only to the account root."""
+    for where, st, _ in _all_statements(iac):
+        if st.get("Effect") != "Allow" or "Principal" not in st:
+            continue
+        principal = st["Principal"]
+        assert principal not in ("*", {"AWS": "*"}), f"{where}: Allow to everyone"
+        actions = [str(a) for a in iac.as_list(st.get("Action", []))]
+        if any(a.endswith(":*") for a in actions):
+            aws = [_text(p) for p in iac.as_list(principal.get("AWS", []))]
+            assert aws, f"{where} {st.get('Sid')}: service-wide actions to a service"
+            assert all(p.endswith((":root}", ":root")) for p in aws), (
+                f"{where} {st.get('Sid')}: service-wide actions only for the account root"
+            )
+
+
+def test_every_oidc_trust_names_repo_and_environment(iac: Iac) -> None:
+    """GitHub OIDC trusts pin the audience and a subject of one repo and one environment."""
+    trusts = 0
+    for where, st, _ in _all_statements(iac):
+        actions = [str(a) for a in iac.as_list(st.get("Action", []))]
+        federated = (
+            st.get("Principal", {}).get("Federated")
+            if isinstance(st.get("Principal"), dict)
+            else None
+        )
+        if "sts:AssumeRoleWithWebIdentity" not in actions and not (
+            federated and OIDC_HOST in _text(federated)
+        ):
+            continue
+        trusts += 1
+        cond = st.get("Condition", {})
+        equals = cond.get("StringEquals", {})
+        assert equals.get(f"{OIDC_HOST}:aud") == "sts.amazonaws.com", (
+            f"{where}: aud must be sts.amazonaws.com"
+        )
+        subs = [_text(s) for s in iac.as_list(equals.get(f"{OIDC_HOST}:sub", []))]
+        assert subs, f"{where}: the sub condition must be StringEquals (no wildcards)"
+        for sub in subs:
+            assert "*" not in sub, f"{where}: sub {sub!r} has a wildcard"
+            assert SUB_PATTERN.match(sub), (
+                f"{where}: sub {sub!r} must be repo:<org>/<repo>:environment:<env>"
+            )
+        assert "StringLike" not in cond or f"{OIDC_HOST}:sub" not in cond["StringLike"], (
+            f"{where}: StringLike on sub allows wildcards"
+        )
+    assert trusts >= 2, "the bootstrap's plan and apply roles must be found"
+
+
+@pytest.mark.parametrize("role", ["PlanRole", "ApplyRole"])
+def test_bootstrap_roles_trust_their_own_environment(iac: Iac, role: str) -> None:
+    """The plan role trusts <env>-plan, the apply role <env>: a PR cannot assume the apply role."""
+    stmt = iac.bootstrap["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][
+        0
+    ]
+    sub = _text(stmt["Condition"]["StringEquals"][f"{OIDC_HOST}:sub"])
+    suffix = "${Environment}-plan" if role == "PlanRole" else "${Environment}"
+    assert sub == "repo:${GitHubOrg}/${PlatformRepo}:environment:" + suffix
+
+
+def test_plan_role_cannot_write(iac: Iac) -> None:
+    """The pull-request role reads: no Put/Create/Delete/Update/Attach/Pass anywhere."""
+    doc = iac.bootstrap["Resources"]["PlanRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    for st in doc["Statement"]:
+        for action in iac.as_list(st["Action"]):
+            verb = str(action).split(":", 1)[1]
+            # kms:Decrypt reads the encrypted state; it writes nothing.
+            assert verb.startswith(READ_VERBS) or action == "kms:Decrypt", (
+                f"plan role may not {action}"
+            )
+
+
+def test_apply_role_creates_roles_only_with_the_boundary(iac: Iac) -> None:
+    """Role creation by the apply role requires the platform permissions boundary."""
+    doc = iac.bootstrap["Resources"]["ApplyRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    for st in doc["Statement"]:
+        actions = set(map(str, iac.as_list(st["Action"])))
+        if st["Effect"] == "Allow" and actions & {
+            "iam:CreateRole",
+            "iam:PutRolePolicy",
+            "iam:AttachRolePolicy",
+        }:
+            assert st["Condition"]["StringEquals"]["iam:PermissionsBoundary"] == {
+                "Ref": "PlatformBoundary"
+            }
+    boundary = iac.names["patterns"]["platform_permissions_boundary"]
+    assert (
+        iac.bootstrap["Resources"]["PlatformBoundary"]["Properties"]["ManagedPolicyName"]
+        == boundary
+    )
+
+
+def test_every_terraform_role_carries_the_boundary(iac: Iac) -> None:
+    """Every aws_iam_role sets permissions_boundary, and the environment passes the bootstrap's."""
+    roles = [(m.path.name, r) for m in iac.modules.values() for r in m.of_type("aws_iam_role")]
+    assert len(roles) >= 5
+    for module, role in roles:
+        assert role.body.get("permissions_boundary") == "${var.permissions_boundary_arn}", (
+            f"{module}/aws_iam_role.{role.name} has no permissions_boundary"
+        )
+    env = iac.modules["environment"]
+    assert "names.patterns.platform_permissions_boundary" in env.text
