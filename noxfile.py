@@ -121,6 +121,102 @@ def benchmarks(session: nox.Session) -> None:
 
 # --- lambda (issue 3) ------------------------------------------------------------------------------
 
+LAMBDA_PYTHON = "3.12"  # the Lambda runtime the artifact targets (python3.12, x86_64)
+LAMBDA_BUILD = ROOT / "build" / "lambda"
+LAMBDA_ZIP = LAMBDA_BUILD / "mlops-suite-lambda.zip"
+LAMBDA_SMOKE = """
+import sys, tempfile
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+from mlops_suite import rendering
+from mlops_suite.handlers import clone_repo, clone_repo_flow, model_approval, templates
+tree = templates.template_dir({})
+for kind in rendering.kinds(tree):
+    answers = dict(repo_kind=kind, project_name="smoke-test", owner="ml-team", github_org="o",
+                   dev_account_id="111111111111", sagemaker_project_id="p-abcdef012345")
+    dst = Path(tempfile.mkdtemp()) / kind
+    rec = rendering.render(dst, answers, template=tree, vcs_ref=None, src_url="u", commit="v0")
+    assert rec["_src_path"] == "u" and (dst / ".copier-answers.yml").is_file(), kind
+    print(f"artifact renders {kind}: {sum(1 for p in dst.rglob('*') if p.is_file())} files")
+"""
+
+
+def _zip_tree(src: Path, dst: Path) -> dict[str, int]:
+    """Zip `src` reproducibly (sorted, fixed timestamps, no caches); return bytes per top entry."""
+    import zipfile
+
+    sizes: dict[str, int] = {}
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for path in sorted(src.rglob("*")):
+            rel = path.relative_to(src)
+            if not path.is_file() or "__pycache__" in rel.parts or rel.parts[0] == "bin":
+                continue
+            info = zipfile.ZipInfo(rel.as_posix(), date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = (0o755 if path.stat().st_mode & 0o111 else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, path.read_bytes())
+            top = rel.parts[0]
+            top = top.split("-")[0] if top.endswith(".dist-info") else top
+            sizes[top] = sizes.get(top, 0) + path.stat().st_size
+    return sizes
+
+
+def _real_python(version: str) -> str | None:
+    """A working `pythonX.Y`: on PATH (pyenv shims resolved), else a pyenv install, else None."""
+    import os
+    import subprocess
+
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    candidates = [shutil.which(f"python{version}")]
+    candidates += [str(p) for p in sorted(pyenv.glob(f"{version}.*/bin/python{version}"))]
+    for candidate in filter(None, candidates):
+        probe = "import sys; print(sys.executable)"
+        out = subprocess.run([candidate, "-c", probe], capture_output=True, text=True)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    return None
+
+
+@nox.session(tags=["lambda"])
+def lambda_package(session: nox.Session) -> None:
+    """Build the Lambda zip (package, template tree, manylinux wheels) and print its size."""
+    shutil.rmtree(LAMBDA_BUILD, ignore_errors=True)
+    wheels, pkg = LAMBDA_BUILD / "wheels", LAMBDA_BUILD / "pkg"
+    session.install("pip", "-e", ".")
+    session.run("python", "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels), ".")
+    wheel = next(wheels.glob("mlops_suite-*.whl"))
+    session.run(
+        "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
+        "--target", str(pkg), "--platform", "manylinux2014_x86_64", "--implementation", "cp",
+        "--python-version", LAMBDA_PYTHON, "--only-binary=:all:", f"{wheel}[lambda]",
+    )  # fmt: skip
+    bundle = pkg / "mlops_suite" / "_suite"
+    session.run(
+        "python", "-c", "import sys; from pathlib import Path; "
+        "from mlops_suite.handlers.templates import bundle; bundle(Path(sys.argv[1]))", str(bundle),
+    )  # fmt: skip
+    interpreter = _real_python(LAMBDA_PYTHON)
+    if interpreter:
+        # -S: no site-packages, only the artifact; PATH without git, as in the Lambda runtime.
+        session.run(interpreter, "-S", "-c", LAMBDA_SMOKE, str(pkg), env={"PATH": "/nonexistent"},
+                    external=True)  # fmt: skip
+    else:
+        session.warn(f"SKIPPED artifact smoke test: no python{LAMBDA_PYTHON} on PATH")
+    sizes = _zip_tree(pkg, LAMBDA_ZIP)
+    unzipped, zipped = sum(sizes.values()), LAMBDA_ZIP.stat().st_size
+    session.log(
+        f"{LAMBDA_ZIP.relative_to(ROOT)}: {zipped / 2**20:.1f} MiB zipped, {unzipped / 2**20:.1f} "
+        "MiB unzipped (Lambda limits: 50 MiB zipped for direct upload, 250 MiB unzipped)"
+    )
+    for name, size in sorted(sizes.items(), key=lambda kv: -kv[1])[:12]:
+        session.log(f"  {size / 2**20:7.2f} MiB  {name}")
+    if unzipped > 250 * 2**20:
+        session.error("the artifact exceeds Lambda's 250 MiB unzipped limit")
+    if zipped > 50 * 2**20:
+        session.warn("over 50 MiB zipped: upload it through S3, not directly")
+
+
 # --- project templates (issue 5) -----------------------------------------------------------------
 
 PROJECT_TEMPLATES = sorted(
