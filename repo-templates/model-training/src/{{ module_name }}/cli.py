@@ -5,17 +5,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-
 from . import settings
+
+# Set before the SageMaker SDK is first imported (lazily, by the commands below).
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+# The SDK logs every default it applies; a console run only needs its own output and errors.
+for _logger in ("sagemaker", "sagemaker.config", "botocore.credentials"):
+    logging.getLogger(_logger).setLevel(logging.ERROR)
+warnings.filterwarnings("ignore", message="Running within a PipelineSession")
 
 ROLE_ENV = "SAGEMAKER_EXECUTION_ROLE_ARN"
 
@@ -170,8 +177,13 @@ def run_local(
 def _report_local(result: Any) -> None:
     print(f"local execution {result.execution_id} in {result.workdir}")
     print("steps: " + " -> ".join(result.executed))
-    if result.model_package_arn:
-        print(f"model package: {result.model_package_arn} (PendingManualApproval)")
+    for name, report in result.reports.items():
+        metrics = report.get("binary_classification_metrics", {})
+        shown = ", ".join(f"{k} {v['value']:.4f}" for k, v in metrics.items())
+        print(f"{name}: {shown or json.dumps(report)}")
+    for name, props in result.properties.items():
+        if "ModelPackageArn" in props:
+            print(f"{name}: {props['ModelPackageArn']} ({props['ModelApprovalStatus']})")
 
 
 def run_cloud(
