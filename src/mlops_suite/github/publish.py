@@ -129,7 +129,8 @@ def _git_client(clone_url: str, token: str, timeout: float) -> Urllib3HttpGitCli
 def remote_branches(clone_url: str, token: str, *, timeout: float = 30.0) -> set[str]:
     """Return the branch names the remote repository has (empty for a new repo)."""
     client = _git_client(clone_url, token, timeout)
-    refs = client.get_refs(b"").refs
+    result = client.get_refs(b"")
+    refs = getattr(result, "refs", result)  # dulwich >= 0.23 wraps the dict
     prefix = b"refs/heads/"
     return {r[len(prefix) :].decode() for r in refs if r.startswith(prefix)}
 
