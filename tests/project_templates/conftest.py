@@ -49,7 +49,9 @@ FINAL_KINDS = (
 )
 # Custom resource properties that are not Copier answers: the handler's own (its property model).
 NON_ANSWER_PROPERTIES = frozenset(resource.HANDLER_PROPERTIES)
-ACCOUNT_ID = "123456789012"  # moto's default account: the dev account the stacks run in
+# The dev account the stacks run in: not moto's default account, so that nothing here meets the
+# state of other tests in the same process (moto's backends are process-wide).
+ACCOUNT_ID = "111122223333"
 REGION = "eu-west-1"
 BAD_ORG_REGION = "us-east-1"  # seeded with an org name Copier rejects, to drive a FAILED create
 
@@ -890,15 +892,22 @@ class MotoCloudFormation:
         self._stack.close()
 
     def client(self, service: str, region: str = REGION) -> Any:
+        """A boto3 client for moto, acting in ACCOUNT_ID."""
         import boto3
 
-        return boto3.client(
+        client = boto3.client(
             service,
             region_name=region,
             endpoint_url=self.endpoint,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
+
+        def in_account(request: Any, **_: Any) -> None:
+            request.headers["x-moto-account-id"] = ACCOUNT_ID
+
+        client.meta.events.register("before-send", in_account)
+        return client
 
     # CloudFormation's parameter checks
 
@@ -1171,9 +1180,12 @@ def seed_platform(
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def moto_cfn() -> Iterator[MotoCloudFormation]:
-    """moto server on loopback with CloudFormation wired to in-process handlers."""
+    """moto server on loopback with CloudFormation wired to in-process handlers.
+
+    Module-scoped: its patches of moto end with the module, so other tests see plain moto.
+    """
     moto = MotoCloudFormation()
     moto.start()
     try:
@@ -1182,7 +1194,7 @@ def moto_cfn() -> Iterator[MotoCloudFormation]:
         moto.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def platform(moto_cfn: MotoCloudFormation) -> Platform:
     """The dev account's platform in REGION: Lambdas (in-process stand-ins), SSM names, KMS key."""
     return seed_platform(
@@ -1190,7 +1202,7 @@ def platform(moto_cfn: MotoCloudFormation) -> Platform:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def bad_org_platform(moto_cfn: MotoCloudFormation, platform: Platform) -> Platform:
     """The platform in BAD_ORG_REGION, whose SSM names an org that Copier's validator rejects."""
     return seed_platform(
