@@ -244,6 +244,7 @@ def publish(
         t0 = time.perf_counter()
         apply_settings(client, spec, checkpoint)
         timings["settings"] = time.perf_counter() - t0
+        checkpoint("finish")  # a caller that gave up meanwhile gets the rollback below
     except BaseException as exc:
         if created:
             _roll_back(client, spec, exc)
