@@ -235,7 +235,18 @@ def tag_problems(tpl: Any) -> list[str]:
         names.tag_key("project_name"): {"Ref": "SageMakerProjectName"},
         names.tag_key("project_id"): {"Ref": "SageMakerProjectId"},
     }
-    taggable = {"AWS::S3::Bucket", "AWS::SageMaker::ModelPackageGroup", "AWS::SSM::Parameter"}
+    taggable = {
+        "AWS::S3::Bucket",
+        "AWS::SageMaker::ModelPackageGroup",
+        "AWS::SSM::Parameter",
+        "AWS::Events::Rule",
+    }
+    untagged = {r["Type"] for r in tpl.resources.values()} - taggable - {"AWS::S3::BucketPolicy"}
+    problems += [
+        f"{tpl.name}: decide whether {t} is tagged"
+        for t in sorted(untagged)
+        if not t.startswith("Custom::")
+    ]
     for logical, res in tpl.resources.items():
         if res["Type"] not in taggable:
             continue
@@ -262,6 +273,7 @@ def name_problems(tpl: Any) -> list[str]:
     }
     expected = {
         ("ArtifactBucket", "BucketName"): names.pattern("artifact_bucket", **subs),
+        ("AccessLogBucket", "BucketName"): names.pattern("artifact_bucket", **subs) + "-logs",
         ("ModelPackageGroup", "ModelPackageGroupName"): names.pattern(
             "model_package_group", **subs
         ),

@@ -239,6 +239,7 @@ def test_access_log_bucket(deployment: Deployment, moto_cfn: Any) -> None:
     s3 = moto_cfn.client("s3")
     logging = s3.get_bucket_logging(Bucket=deployment.case.bucket)["LoggingEnabled"]
     log_bucket = logging["TargetBucket"]
+    assert log_bucket == f"{deployment.case.bucket}-logs"
     assert logging["TargetPrefix"] == "artifact-bucket/"
     sse = s3.get_bucket_encryption(Bucket=log_bucket)["ServerSideEncryptionConfiguration"]
     assert sse["Rules"][0]["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "AES256"}
@@ -296,6 +297,8 @@ def test_approval_rule_sends_only_this_groups_approvals(
         assert not pattern.matches_event(event), event
     targets = events.list_targets_by_rule(Rule=name)["Targets"]
     assert [t["Arn"] for t in targets] == [platform.trigger_arn]
+    tags = events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"]
+    assert _project_tags(deployment.case).items() <= {t["Key"]: t["Value"] for t in tags}.items()
 
 
 def test_model_package_group(
