@@ -25,6 +25,7 @@ COMMON_FILES = {
     ".gitignore",
     ".pre-commit-config.yaml",
     ".github/CODEOWNERS",
+    ".github/dependabot.yml",
     ".github/workflows/ci.yml",
     ".github/workflows/train.yml",
     "README.md",
