@@ -45,6 +45,13 @@ class Settings:
     region: str
 
 
+def aws_client(service: str, region: str | None) -> Any:
+    """A boto3 client from a fresh session, so credentials are read per request, not cached."""
+    import boto3
+
+    return boto3.session.Session(region_name=region).client(service)
+
+
 def _region(environ: Mapping[str, str]) -> str:
     region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
     if not region:
@@ -58,9 +65,7 @@ def load_settings(environ: Mapping[str, str] = os.environ, ssm: Any = None) -> S
     """Read the SSM parameters (one GetParameters call) and the environment."""
     region = _region(environ)
     if ssm is None:
-        import boto3
-
-        ssm = boto3.client("ssm", region_name=region)
+        ssm = aws_client("ssm", region)
     wanted = {names.ssm_parameter(k): k for k in SSM_KEYS}
     resp = ssm.get_parameters(Names=sorted(wanted), WithDecryption=True)
     values = {wanted[p["Name"]]: p["Value"] for p in resp.get("Parameters", [])}
@@ -84,9 +89,7 @@ def load_settings(environ: Mapping[str, str] = os.environ, ssm: Any = None) -> S
 def load_credentials(settings: Settings, secrets: Any = None) -> Credentials:
     """Read the GitHub App (or PAT) secret from Secrets Manager."""
     if secrets is None:
-        import boto3
-
-        secrets = boto3.client("secretsmanager", region_name=settings.region)
+        secrets = aws_client("secretsmanager", settings.region)
     try:
         value = secrets.get_secret_value(SecretId=settings.secret_arn)["SecretString"]
     except secrets.exceptions.ResourceNotFoundException:

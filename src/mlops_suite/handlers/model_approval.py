@@ -117,14 +117,17 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 
 
 def _dispatch(approval: Approval) -> dict[str, Any]:
-    import boto3
-
     from mlops_suite.github.client import GitHubClient, GitHubError, RateLimited, Unavailable
-    from mlops_suite.handlers.config import ConfigError, load_credentials, load_settings
+    from mlops_suite.handlers.config import (
+        ConfigError,
+        aws_client,
+        load_credentials,
+        load_settings,
+    )
 
     region = approval.region or None
-    project_id = project_id_of(approval.group, boto3.client("sagemaker", region_name=region))
-    full_name = deploy_repo_of(project_id, boto3.client("ssm", region_name=region))
+    project_id = project_id_of(approval.group, aws_client("sagemaker", region))
+    full_name = deploy_repo_of(project_id, aws_client("ssm", region))
     try:
         settings = load_settings()
         token = load_credentials(settings).token_for(

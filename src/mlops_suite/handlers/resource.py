@@ -1,4 +1,5 @@
-"""The clone-repo custom resource's contract: its properties and how they become Copier answers.
+"""The clone-repo custom resource's contract: the event model (`CfnEvent`, from ``cfn``), its
+properties and how they become Copier answers. Standard library only, cheap to import.
 
 CloudFormation templates (``project-templates/``) pass the resource properties below; this module
 is the one place that maps them, so the templates' contract tests can import it.
@@ -21,6 +22,17 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from mlops_suite.handlers.cfn import CfnEvent, EventError
+
+__all__ = [
+    "CfnEvent",
+    "EventError",
+    "PropertyError",
+    "RepoRequest",
+    "property_names",
+    "repo_request",
+]
 
 SERVICE_TOKEN = "ServiceToken"  # noqa: S105 - a property name, not a secret
 REPO_NAME = "repo_name"
