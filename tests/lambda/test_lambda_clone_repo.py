@@ -104,7 +104,12 @@ def test_create_publishes_the_rendered_repo(
     pushed = "\n".join(v.decode("utf-8", "replace") for v in files.values())
     assert_no_secret(platform, logs.text, json.dumps(resp), pushed)
     assert_no_secret(platform, *(f"{c.method} {c.path}" for c in platform.calls))
-    assert {c.auth for c in platform.calls if not c.path.startswith(("/app/", "/orgs/my-org/in"))}
+    # The App's JWT only buys the installation token; everything else, git included, uses that
+    # token in an Authorization header (the double records "token" only for a valid header).
+    app_calls = {"/orgs/my-org/installation", "/app/installations/4242/access_tokens"}
+    assert {c.auth for c in platform.calls if c.path in app_calls} == {"app"}
+    assert {c.auth for c in platform.calls if c.path not in app_calls} == {"token"}
+    assert any(c.path.endswith("/git-receive-pack") for c in platform.calls)
     assert catcher.headers[-1].get("Content-Type", "") == ""
 
 
