@@ -43,6 +43,7 @@ COMMON_FILES = {
     "src/PKG/steps/preprocess.py",
     "src/PKG/steps/train.py",
     "tests/conftest.py",
+    "tests/test_cli.py",
     "tests/test_local_run.py",
     "tests/test_pipeline_definition.py",
     "tests/test_preprocess.py",

@@ -12,12 +12,14 @@ never silently skips part of the definition.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import subprocess
 import sys
 import tarfile
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -50,6 +52,7 @@ class LocalRunResult:
     execution_id: str
     workdir: Path
     executed: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
     properties: dict[str, dict[str, Any]] = field(default_factory=dict)
     reports: dict[str, Any] = field(default_factory=dict)
     model_package_arn: str | None = None
@@ -91,8 +94,11 @@ class LocalPipelineRun:
         parameters: dict[str, Any] | None = None,
         pipeline_name: str = "local-pipeline",
         python: str = sys.executable,
+        cache_dir: Path | None = None,
     ) -> None:
         self.definition = definition
+        self.cache_dir = cache_dir
+        self.cache_keys: dict[str, str] = {}
         self.workdir = workdir
         self.s3 = boto_session.client("s3")
         self.sagemaker = boto_session.client("sagemaker")
@@ -442,16 +448,121 @@ class LocalPipelineRun:
                     f"step {ready['Name']} has type {ready['Type']}, which the local run does not "
                     f"execute: run it in SageMaker (run-pipeline without --local)"
                 )
-            (self.workdir / ready["Name"]).mkdir(parents=True, exist_ok=True)
-            self.result.executed.append(
-                ready["Name"]
-            )  # in start order; a condition's branch follows it
-            self.result.properties[ready["Name"]] = runner(ready)
+            name = ready["Name"]
+            (self.workdir / name).mkdir(parents=True, exist_ok=True)
+            self.result.executed.append(name)  # start order: a condition, then its branch
+            key = self._cache_key(ready)
+            hit = self._cache_load(name, key) if key else None
+            if hit is not None:
+                self.result.cached.append(name)
+                self.result.properties[name] = hit
+                continue
+            self.result.properties[name] = runner(ready)
+            if key:
+                self._cache_store(name, key)
+
+    # -- step cache ------------------------------------------------------------------------------
+
+    def _cache_key(self, step: dict[str, Any]) -> str | None:
+        """Key a cacheable job as SageMaker's step cache does, or return None when it is not one.
+
+        The key covers the step's definition (the staged code's S3 keys carry content hashes),
+        the values of the parameters it reads, and the keys of the steps it reads from.
+        """
+        config = step.get("CacheConfig", {})
+        if self.cache_dir is None or not config.get("Enabled"):
+            return None
+        if step["Type"] not in ("Processing", "Training"):
+            return None
+        upstream = {name: self.cache_keys.get(name) for name in step_references(step["Arguments"])}
+        if None in upstream.values():
+            return None  # an input came from a step that is never cached
+        text = json.dumps(step, sort_keys=True)
+        material = {
+            "step": step,
+            "parameters": {p: self.parameters[p] for p in re.findall(r'"Parameters\.(\w+)"', text)},
+            "upstream": upstream,
+        }
+        key = hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+        self.cache_keys[step["Name"]] = key
+        return key
+
+    def _cache_file(self, key: str) -> Path:
+        assert self.cache_dir is not None
+        return self.cache_dir / f"{key}.json"
+
+    def _cache_load(self, name: str, key: str) -> dict[str, Any] | None:
+        """Return the properties of an earlier identical run whose outputs still exist, or None."""
+        path = self._cache_file(key)
+        if not path.exists():
+            return None
+        entry = json.loads(path.read_text(encoding="utf-8"))
+        step = next(s for s in _all_steps(self.definition["Steps"]) if s["Name"] == name)
+        max_age = _duration_seconds(step["CacheConfig"].get("ExpireAfter"))
+        if max_age is not None and time.time() - entry["stored_at"] > max_age:
+            return None
+        for url in entry["outputs"]:
+            bucket, prefix = parse_s3_url(url)
+            if not self.s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0):
+                return None  # the outputs are gone (another endpoint, or deleted): run again
+        files = {}
+        for file_name, content in entry["property_files"].items():
+            target = self.workdir / name / "cached" / f"{file_name}.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(content), encoding="utf-8")
+            files[file_name] = target
+            self.result.reports[f"{name}.{file_name}"] = content
+        self.property_files[name] = files
+        properties: dict[str, Any] = entry["properties"]
+        return properties
+
+    def _cache_store(self, name: str, key: str) -> None:
+        properties = self.result.properties[name]
+        outputs = [
+            o["S3Output"]["S3Uri"]
+            for o in properties.get("ProcessingOutputConfig", {}).get("Outputs", {}).values()
+        ]
+        if "ModelArtifacts" in properties:
+            outputs.append(properties["ModelArtifacts"]["S3ModelArtifacts"])
+        entry = {
+            "step": name,
+            "stored_at": time.time(),
+            "properties": properties,
+            "outputs": outputs,
+            "property_files": {
+                file_name: json.loads(path.read_text(encoding="utf-8"))
+                for file_name, path in self.property_files.get(name, {}).items()
+            },
+        }
+        assert self.cache_dir is not None
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        self._cache_file(key).write_text(json.dumps(entry), encoding="utf-8")
 
     def run(self) -> LocalRunResult:
         """Run the whole definition; raises PipelineFailed when a FailStep is reached."""
         self.run_steps(self.definition["Steps"])
         return self.result
+
+
+def _all_steps(steps: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    for step in steps:
+        yield step
+        yield from _all_steps(step["Arguments"].get("IfSteps", []))
+        yield from _all_steps(step["Arguments"].get("ElseSteps", []))
+
+
+_DURATION = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?")
+
+
+def _duration_seconds(text: str | None) -> float | None:
+    """Return an ISO 8601 duration such as P30D or PT12H in seconds (None: no expiry)."""
+    if not text:
+        return None
+    match = _DURATION.fullmatch(text)
+    if match is None or text in ("P", "PT"):
+        raise LocalRunError(f"CacheConfig ExpireAfter {text!r}: use weeks, days, hours, minutes")
+    weeks, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return float((((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds)
 
 
 def _decode(value: str) -> Any:

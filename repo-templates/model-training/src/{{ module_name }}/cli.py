@@ -148,8 +148,13 @@ def run_local(
     input_data: str | None = None,
     parameters: dict[str, str] | None = None,
     workdir: Path | None = None,
+    cache_dir: Path | None = None,
 ) -> Any:
-    """Build the definition and execute it here; return the LocalRunResult."""
+    """Build the definition and execute it here; return the LocalRunResult.
+
+    With `cache_dir`, cached steps (CacheConfig) whose definition, parameters and inputs match
+    an earlier run, and whose outputs still exist, are reused as SageMaker would.
+    """
     from botocore.exceptions import ClientError
 
     from .local_run import LocalPipelineRun
@@ -169,7 +174,12 @@ def run_local(
     definition = json.loads(get_pipeline(region, role, bucket).definition())
     workdir = workdir or Path(tempfile.mkdtemp(prefix=f"{settings.PIPELINE_NAME}-local-"))
     runner = LocalPipelineRun(
-        definition, workdir, session, parameters=values, pipeline_name=settings.PIPELINE_NAME
+        definition,
+        workdir,
+        session,
+        parameters=values,
+        pipeline_name=settings.PIPELINE_NAME,
+        cache_dir=cache_dir,
     )
     return runner.run()
 
@@ -177,6 +187,8 @@ def run_local(
 def _report_local(result: Any) -> None:
     print(f"local execution {result.execution_id} in {result.workdir}")
     print("steps: " + " -> ".join(result.executed))
+    if result.cached:
+        print("reused from the step cache: " + ", ".join(result.cached))
     for name, report in result.reports.items():
         metrics = report.get("binary_classification_metrics", {})
         shown = ", ".join(f"{k} {v['value']:.4f}" for k, v in metrics.items())
@@ -245,6 +257,9 @@ def run_pipeline(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--wait", action="store_true", help="wait for the cloud run to finish")
     parser.add_argument("--workdir", type=Path, help="with --local: where the jobs' folders go")
+    parser.add_argument(
+        "--cache-dir", type=Path, help="with --local: reuse unchanged cached steps from here"
+    )
     args = parser.parse_args(argv)
     from .local_run import LocalRunError, PipelineFailed
 
@@ -256,7 +271,13 @@ def run_pipeline(argv: list[str] | None = None) -> int:
             context = embedded_aws(args.region) if args.embedded_aws else _nothing()
             with context:
                 result = run_local(
-                    args.region, args.role_arn, args.bucket, args.input_data, params, args.workdir
+                    args.region,
+                    args.role_arn,
+                    args.bucket,
+                    args.input_data,
+                    params,
+                    args.workdir,
+                    args.cache_dir,
                 )
                 _report_local(result)
             return 0
