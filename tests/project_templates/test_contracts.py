@@ -586,3 +586,29 @@ def test_checkov_skips_are_inline_and_justified(templates: list[Any]) -> None:
                 assert len(skip.get("comment", "")) >= 30, (tpl.name, logical, skip)
     noxfile = (TEMPLATES_DIR.parent / "noxfile.py").read_text(encoding="utf-8")
     assert "--skip-check" not in noxfile, "skip checks inline, next to the resource"
+
+
+def test_moto_alone_does_not_enforce_parameter_constraints() -> None:
+    """Why the harness checks AllowedPattern & co. itself: moto 5.2.5 accepts any value."""
+    from moto.cloudformation.parsing import ResourceMap
+
+    template = {
+        "Parameters": {
+            "SageMakerProjectId": {"Type": "String", "AllowedPattern": "^p-[a-z0-9]{12}$"}
+        },
+        "Resources": {},
+    }
+    resource_map = ResourceMap(
+        stack_id="arn:aws:cloudformation:eu-west-1:111122223333:stack/probe/1",
+        stack_name="probe",
+        parameters={"SageMakerProjectId": "not-an-id"},
+        tags={},
+        region_name="eu-west-1",
+        account_id="111122223333",
+        template=template,
+        cross_stack_resources={},
+    )
+    resource_map.load()  # CloudFormation would reject this at CreateStack
+    assert resource_map.resolved_parameters["SageMakerProjectId"] == "not-an-id", (
+        "moto now enforces parameter constraints: the harness's own check can go"
+    )
