@@ -175,6 +175,21 @@ def test_pyproject_matches_python_version_and_container(
     assert set(project["scripts"]) == {"get-pipeline-definition", "run-pipeline"}
 
 
+@pytest.mark.parametrize("stem", [a.stem for a in ANSWER_FILES])
+def test_readme_and_pre_commit(renders: dict[str, Path], stem: str) -> None:
+    repo = renders[stem]
+    readme = (repo / "README.md").read_text(encoding="utf-8")
+    mermaid = readme.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    assert mermaid.startswith("flowchart LR")
+    for step in ("Preprocess", "Train", "Evaluate", "CheckAuc", "Register", "AucBelowThreshold"):
+        assert step in mermaid, step
+    assert "CC BY 4.0" in (repo / "data" / "README.md").read_text(encoding="utf-8")
+    # Local hooks only: a commit never downloads anything.
+    hooks = load(repo / ".pre-commit-config.yaml")
+    assert [r["repo"] for r in hooks["repos"]] == ["local"]
+    assert all(h["language"] == "system" for r in hooks["repos"] for h in r["hooks"])
+
+
 def test_spot_training_toggles_code_and_tests(renders: dict[str, Path]) -> None:
     for repo in renders.values():
         answers = rendering.load_answers_file(repo)
