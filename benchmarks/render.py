@@ -31,13 +31,17 @@ def first_answer_set(kind: str) -> dict[str, Any]:
 
 
 def plain_jinja(kind: str, answers: dict[str, Any], dst: Path) -> None:
-    """The floor: the same files rendered with bare Jinja, no questionnaire, no git, no answers file."""
+    """The floor: the same files rendered by bare Jinja: no questionnaire, git or answers file."""
     env = jinja2.Environment(  # noqa: S701 - benchmark floor, output is never served
         loader=jinja2.FileSystemLoader(str(ROOT)),
         extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"],
         keep_trailing_newline=True,
     )
-    context = {**answers, "_copier_answers": answers, "_copier_conf": {"answers_file": ".copier-answers.yml"}}
+    context = {
+        **answers,
+        "_copier_answers": answers,
+        "_copier_conf": {"answers_file": ".copier-answers.yml"},
+    }
     src = ROOT / "repo-templates" / kind
     for path in src.rglob("*"):
         rel = path.relative_to(src)
@@ -58,7 +62,11 @@ def plain_jinja(kind: str, answers: dict[str, Any], dst: Path) -> None:
 
 def timed(fn: Any, *args: Any) -> float:
     start = time.perf_counter()
-    fn(*args)
+    if fn is rendering.render:
+        dst, answers, suite = args
+        fn(dst, answers, template=suite)
+    else:
+        fn(*args)
     return time.perf_counter() - start
 
 
@@ -75,16 +83,19 @@ def main() -> None:
         answers = first_answer_set(kind)
         copier_times, floor_times = [], []
         for i in range(args.runs):
-            copier_times.append(
-                timed(lambda d: rendering.render(d, answers, template=str(suite)), work / f"{kind}-c{i}")
-            )
+            copier_times.append(timed(rendering.render, work / f"{kind}-c{i}", answers, str(suite)))
             floor_times.append(timed(plain_jinja, kind, answers, work / f"{kind}-j{i}"))
         c, f = statistics.median(copier_times), statistics.median(floor_times)
         checks = "-"
         if not args.skip_checks:
             env = {**os.environ, "NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv"}
             start = time.perf_counter()
-            subprocess.run(["nox", "--envdir", str(work / ".nox")], cwd=work / f"{kind}-c0", check=True, env=env)
+            subprocess.run(
+                ["nox", "--envdir", str(work / ".nox")],
+                cwd=work / f"{kind}-c0",
+                check=True,
+                env=env,
+            )
             checks = f"{time.perf_counter() - start:.1f}"
         print(f"{kind:<22}{c:>16.3f}{f:>15.4f}{c / f:>8.1f}{checks:>10}")
     shutil.rmtree(work, ignore_errors=True)

@@ -14,7 +14,6 @@ import yaml
 
 from mlops_suite import rendering
 
-
 ROOT = rendering.SUITE_ROOT
 ANSWERS_DIR = ROOT / "tests" / "answers"
 
@@ -23,6 +22,7 @@ def load_answer_set(name: str) -> dict[str, Any]:
     data = yaml.safe_load((ANSWERS_DIR / f"{name}.yml").read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
+
 
 BASE = load_answer_set("model-training-minimal")
 
@@ -37,21 +37,50 @@ def render(snapshot: Path, dst: Path, **overrides: Any) -> dict[str, Any]:
 
 
 GOOD_AND_BAD = [
-    ("project_name", ["churn-model", "abc", "x9-ltv", "a" * 32], ["Churn", "churn model", "ab", "9lives", "a--b", "a-", "a" * 33], "e.g. churn-model"),
+    (
+        "project_name",
+        ["churn-model", "abc", "x9-ltv", "a" * 32],
+        ["Churn", "churn model", "ab", "9lives", "a--b", "a-", "a" * 33],
+        "e.g. churn-model",
+    ),
     ("owner", ["ml-team", "growth_ds", "a"], ["ML Team", "", "-x"], "GitHub team slug"),
-    ("github_org", ["my-org", "Acme-Corp", "o", "a" * 39], ["", "my org", "-org", "org-", "a--b", "a" * 40], "e.g. my-org"),
-    ("aws_region", ["eu-west-1", "us-east-1", "ap-southeast-2"], ["eu-west-9", "EU-WEST-1", "europe", ""], "region code"),
-    ("dev_account_id", ["123456789012"], ["12345678901", "1234567890123", "12345678901a", ""], "12-digit"),
+    (
+        "github_org",
+        ["my-org", "Acme-Corp", "o", "a" * 39],
+        ["", "my org", "-org", "org-", "a--b", "a" * 40],
+        "e.g. my-org",
+    ),
+    (
+        "aws_region",
+        ["eu-west-1", "us-east-1", "ap-southeast-2"],
+        ["eu-west-9", "EU-WEST-1", "europe", ""],
+        "region code",
+    ),
+    (
+        "dev_account_id",
+        ["123456789012"],
+        ["12345678901", "1234567890123", "12345678901a", ""],
+        "12-digit",
+    ),
     ("preprod_account_id", ["222222222222"], ["2222"], "12-digit"),
     ("prod_account_id", ["333333333333"], ["33333333333x"], "12-digit"),
     ("sagemaker_project_name", ["My-Project1", "a"], ["-x", "x-", "a_b", "a" * 33], "1-32 letters"),
-    ("sagemaker_project_id", ["p-abcdef012345"], ["p-ABCDEF012345", "abcdef012345", "p-abc", ""], 'e.g. p-abcdef012345'),
+    (
+        "sagemaker_project_id",
+        ["p-abcdef012345"],
+        ["p-ABCDEF012345", "abcdef012345", "p-abc", ""],
+        "e.g. p-abcdef012345",
+    ),
     ("description", ["Short", ""], ["x" * 201], "at most 200 characters"),
 ]
 
 
-@pytest.mark.parametrize(("name", "good", "bad", "hint"), GOOD_AND_BAD, ids=[g[0] for g in GOOD_AND_BAD])
-def test_validator(suite_snapshot: Path, tmp_path: Path, name: str, good: list[str], bad: list[str], hint: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "good", "bad", "hint"), GOOD_AND_BAD, ids=[g[0] for g in GOOD_AND_BAD]
+)
+def test_validator(
+    suite_snapshot: Path, tmp_path: Path, name: str, good: list[str], bad: list[str], hint: str
+) -> None:
     for i, value in enumerate(good):
         answers = render(suite_snapshot, tmp_path / f"good{i}", **{name: value})
         assert answers[name] == value
@@ -65,11 +94,15 @@ def test_validator(suite_snapshot: Path, tmp_path: Path, name: str, good: list[s
         assert not dst.exists(), "a rejected render must leave nothing behind"
 
 
-def test_every_asked_question_has_help_type_and_default_or_placeholder(questions: dict[str, dict[str, Any]]) -> None:
+def test_every_asked_question_has_help_type_and_default_or_placeholder(
+    questions: dict[str, dict[str, Any]],
+) -> None:
     for name, spec in questions.items():
         assert spec.get("type"), f"{name} has no type"
         assert spec.get("help"), f"{name} has no help"
-        assert "default" in spec or "placeholder" in spec, f"{name} has neither default nor placeholder"
+        assert "default" in spec or "placeholder" in spec, (
+            f"{name} has neither default nor placeholder"
+        )
 
 
 def test_identifiers_have_validators(questions: dict[str, dict[str, Any]]) -> None:
@@ -91,11 +124,16 @@ def test_region_list_matches_botocore(questions: dict[str, dict[str, Any]]) -> N
 def test_kinds_are_one_list(questions: dict[str, dict[str, Any]]) -> None:
     kinds = rendering.kinds()
     spec = importlib.util.spec_from_file_location("noxfile", ROOT / "noxfile.py")
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     noxfile = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(noxfile)
-    assert noxfile.KINDS == kinds, "noxfile's kind parser disagrees with copier.yml"
-    dirs = sorted(p.name for p in (ROOT / "repo-templates").iterdir() if p.is_dir() and not p.name.startswith("_"))
+    assert kinds == noxfile.KINDS, "noxfile's kind parser disagrees with copier.yml"
+    dirs = sorted(
+        p.name
+        for p in (ROOT / "repo-templates").iterdir()
+        if p.is_dir() and not p.name.startswith("_")
+    )
     assert sorted(kinds) == dirs, "every kind needs repo-templates/<kind> and every folder a choice"
     for kind in kinds:
         assert list(ANSWERS_DIR.glob(f"{kind}*.yml")), f"no answer sets for {kind}"
@@ -104,7 +142,9 @@ def test_kinds_are_one_list(questions: dict[str, dict[str, Any]]) -> None:
 
 def test_python_versions_come_from_pyproject(questions: dict[str, dict[str, Any]]) -> None:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    classified = [c.rsplit(" :: ", 1)[1] for c in meta["classifiers"] if re.search(r"Python :: 3\.\d+$", c)]
+    classified = [
+        c.rsplit(" :: ", 1)[1] for c in meta["classifiers"] if re.search(r"Python :: 3\.\d+$", c)
+    ]
     assert questions["python_version"]["choices"] == classified
 
 
@@ -129,7 +169,9 @@ def test_copier_settings() -> None:
 
 
 def test_derived_answers_and_recorded_answers(suite_snapshot: Path, tmp_path: Path) -> None:
-    answers = render(suite_snapshot, tmp_path / "r", project_name="fraud-detector", aws_region="us-east-2")
+    answers = render(
+        suite_snapshot, tmp_path / "r", project_name="fraud-detector", aws_region="us-east-2"
+    )
     assert answers["_commit"] == "v0.0.0-test"
     assert answers["_src_path"] == str(suite_snapshot)
     for name, value in BASE.items():
@@ -143,7 +185,11 @@ def test_derived_answers_and_recorded_answers(suite_snapshot: Path, tmp_path: Pa
 
 def test_answers_rewritten_for_bundled_render(suite_snapshot: Path, tmp_path: Path) -> None:
     answers = rendering.render(
-        tmp_path / "r", BASE, template=str(suite_snapshot), src_url="https://example.invalid/suite.git", commit="v9.9.9"
+        tmp_path / "r",
+        BASE,
+        template=str(suite_snapshot),
+        src_url="https://example.invalid/suite.git",
+        commit="v9.9.9",
     )
     recorded = rendering.load_answers_file(tmp_path / "r")
     assert recorded["_src_path"] == answers["_src_path"] == "https://example.invalid/suite.git"
@@ -152,7 +198,9 @@ def test_answers_rewritten_for_bundled_render(suite_snapshot: Path, tmp_path: Pa
 
 
 @pytest.mark.parametrize("answers_file", sorted(p.stem for p in ANSWERS_DIR.glob("*.yml")))
-def test_every_answer_set_renders_without_leftovers(suite_snapshot: Path, tmp_path: Path, answers_file: str) -> None:
+def test_every_answer_set_renders_without_leftovers(
+    suite_snapshot: Path, tmp_path: Path, answers_file: str
+) -> None:
     data = load_answer_set(answers_file)
     rendering.render(tmp_path / "r", data, template=str(suite_snapshot))
     files = [p for p in (tmp_path / "r").rglob("*") if p.is_file()]
@@ -162,16 +210,21 @@ def test_every_answer_set_renders_without_leftovers(suite_snapshot: Path, tmp_pa
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
-        assert "{{" not in text.replace("${{", "") and "{%" not in text, f"unrendered Jinja in {path}"
+        assert "{%" not in text, f"unrendered Jinja in {path}"
+        assert "{{" not in text.replace("${{", ""), f"unrendered Jinja in {path}"
         assert not path.name.endswith(".jinja"), path
 
 
-def test_cli_render_reports_bad_answers(tmp_path: Path, suite_snapshot: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_render_reports_bad_answers(
+    tmp_path: Path, suite_snapshot: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from mlops_suite import cli
 
     bad = tmp_path / "bad.yml"
     bad.write_text("repo_kind: model-training\nproject_name: Bad Name\n", encoding="utf-8")
-    code = cli.main(["render", "--template", str(suite_snapshot), "--answers", str(bad), str(tmp_path / "out")])
+    code = cli.main(
+        ["render", "--template", str(suite_snapshot), "--answers", str(bad), str(tmp_path / "out")]
+    )
     assert code == 2
     assert 'Invalid project name "Bad Name"' in capsys.readouterr().err
     assert not (tmp_path / "out").exists()

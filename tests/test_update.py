@@ -1,4 +1,4 @@
-"""Generated repositories stay updatable: `copier update` brings a new suite release, local edits survive."""
+"""Generated repos stay updatable: `copier update` brings a release and keeps local edits."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from copier import run_update
 
+from copier import run_update
 from mlops_suite import rendering
 
 ANSWERS = rendering.SUITE_ROOT / "tests" / "answers" / "model-training-minimal.yml"
@@ -40,12 +40,15 @@ def rendered(tmp_path: Path) -> tuple[Path, Path]:
 def test_update_brings_release_and_keeps_local_edits(rendered: tuple[Path, Path]) -> None:
     suite, repo = rendered
     readme = repo / "README.md"
-    readme.write_text(readme.read_text(encoding="utf-8") + "\nLocal notes that must survive.\n", encoding="utf-8")
+    readme.write_text(
+        readme.read_text(encoding="utf-8") + "\nLocal notes that must survive.\n", encoding="utf-8"
+    )
     git(repo, "commit", "-q", "-am", "local edit")
 
     template_readme = suite / "repo-templates" / "model-training" / "README.md.jinja"
     template_readme.write_text(
-        "Suite release note for {{ project_name }}.\n\n" + template_readme.read_text(encoding="utf-8"),
+        "Suite release note for {{ project_name }}.\n\n"
+        + template_readme.read_text(encoding="utf-8"),
         encoding="utf-8",
     )
     release(suite, "v1.1.0")
@@ -61,7 +64,9 @@ def test_update_brings_release_and_keeps_local_edits(rendered: tuple[Path, Path]
 def test_update_can_change_an_answer(rendered: tuple[Path, Path]) -> None:
     suite, repo = rendered
     release(suite, "v1.0.1")
-    run_update(str(repo), data={"aws_region": "us-west-2"}, defaults=True, overwrite=True, quiet=True)
+    run_update(
+        str(repo), data={"aws_region": "us-west-2"}, defaults=True, overwrite=True, quiet=True
+    )
     answers = rendering.load_answers_file(repo)
     assert answers["aws_region"] == "us-west-2"
     assert answers["_commit"] == "v1.0.1"
@@ -72,7 +77,9 @@ def test_update_rejects_a_bad_answer_and_leaves_repo_clean(rendered: tuple[Path,
     release(suite, "v1.0.2")
     before = git(repo, "rev-parse", "HEAD")
     with pytest.raises(ValueError, match='Invalid dev account id "123"'):
-        run_update(str(repo), data={"dev_account_id": "123"}, defaults=True, overwrite=True, quiet=True)
+        run_update(
+            str(repo), data={"dev_account_id": "123"}, defaults=True, overwrite=True, quiet=True
+        )
     assert git(repo, "status", "--porcelain") == ""
     assert git(repo, "rev-parse", "HEAD") == before
     assert rendering.load_answers_file(repo)["_commit"] == "v1.0.0"

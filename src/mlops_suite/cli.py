@@ -1,4 +1,4 @@
-"""Command line: `mlops-suite snapshot DST`, `mlops-suite render --answers FILE DST`, `mlops-suite kinds`."""
+"""The `mlops-suite` command: snapshot the suite, render a kind, list the kinds."""
 
 from __future__ import annotations
 
@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlops-suite", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    snap = sub.add_parser("snapshot", help="copy the suite's working tree into a committed git repo")
+    snap = sub.add_parser(
+        "snapshot", help="copy the suite's working tree into a committed git repo"
+    )
     snap.add_argument("dst", type=Path)
     snap.add_argument("--tag", default=None, help="also tag the snapshot commit")
 

@@ -114,7 +114,9 @@ def _clean_env() -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlops_suite.demo", description=__doc__)
     parser.add_argument("--answers", type=Path, default=DEFAULT_ANSWERS, help="Copier answers YAML")
-    parser.add_argument("--workdir", type=Path, help="keep everything here (default: a temp folder)")
+    parser.add_argument(
+        "--workdir", type=Path, help="keep everything here (default: a temp folder)"
+    )
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="mlops-suite-demo-"))
     work.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""The one list of shared names (SSM parameters, tag keys, name patterns), loaded from names.json."""
+"""The one list of shared names (SSM parameters, tag keys, patterns), loaded from names.json."""
 
 from __future__ import annotations
 

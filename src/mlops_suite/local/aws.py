@@ -1,4 +1,4 @@
-"""An embedded AWS for demos and tests: moto's server on loopback, reachable from subprocesses too."""
+"""An embedded AWS for demos and tests: moto's server on loopback, reachable from subprocesses."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ class EmbeddedAWS:
 
 
 @contextmanager
-def embedded_aws(region: str = DEFAULT_REGION, *, patch_environ: bool = True) -> Iterator[EmbeddedAWS]:
+def embedded_aws(
+    region: str = DEFAULT_REGION, *, patch_environ: bool = True
+) -> Iterator[EmbeddedAWS]:
     """Start moto's server on a free loopback port; optionally point this process's boto3 at it."""
     from moto.server import ThreadedMotoServer
 
@@ -47,8 +49,8 @@ def embedded_aws(region: str = DEFAULT_REGION, *, patch_environ: bool = True) ->
     env = {
         "AWS_ENDPOINT_URL": f"http://{host}:{port}",
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's fake credentials
-        "AWS_SESSION_TOKEN": "testing",  # noqa: S105
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
     }
