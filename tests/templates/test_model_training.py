@@ -149,6 +149,8 @@ def test_generated_python_parses_and_settings_follow_answers(
     text = settings_py.read_text(encoding="utf-8")
     for key in ("project_name", "project_id"):
         assert f'"{NAMES["tag_keys"][key]}"' in text
+    for key in ("private_subnet_ids", "security_group_id", "kms_key_arn"):
+        assert f'"{NAMES["ssm_parameters"][key]}"' in text
     # Account ids are never baked into code: they come from the credentials in use.
     for rel in sorted(f for f in files(repo) if f.startswith("src/")):
         body = (repo / rel).read_text(encoding="utf-8")

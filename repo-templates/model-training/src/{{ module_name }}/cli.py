@@ -13,9 +13,12 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import settings
+
+if TYPE_CHECKING:
+    from .pipeline import JobNetwork
 
 # Set before the SageMaker SDK is first imported (lazily, by the commands below).
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
@@ -64,6 +67,44 @@ def execution_role(boto_session: Any, explicit: str | None) -> str | None:
     return str(parameter["Parameter"]["Value"])
 
 
+def platform_network(boto_session: Any) -> JobNetwork | None:
+    """Return the platform's JobNetwork from SSM, or None where the platform is not deployed."""
+    from .pipeline import JobNetwork
+
+    names = settings.NETWORK_PARAMETERS
+    found = boto_session.client("ssm").get_parameters(Names=sorted(names.values()))
+    values = {p["Name"]: str(p["Value"]) for p in found["Parameters"]}
+    missing = sorted(set(names.values()) - set(values))
+    if len(missing) == len(names):
+        return None
+    if missing:
+        raise UsageError(
+            f"SSM parameter(s) {missing} are missing while {sorted(values)} exist: "
+            "finish deploying the platform's network and KMS modules in this account"
+        )
+
+    def split(name: str) -> list[str]:
+        return [v.strip() for v in values[names[name]].split(",") if v.strip()]
+
+    return JobNetwork(
+        subnets=split("subnets"),
+        security_group_ids=split("security_group"),
+        kms_key_arn=values[names["kms_key"]],
+    )
+
+
+def require_network(boto_session: Any, no_vpc: bool) -> JobNetwork | None:
+    """Return the platform network for a cloud run; refuse to run outside it unless told to."""
+    network = platform_network(boto_session)
+    network_parameters = settings.NETWORK_PARAMETERS.values()
+    if network is None and not no_vpc:
+        raise UsageError(
+            f"no platform network in this account (SSM {sorted(network_parameters)}): deploy the"
+            " platform, or pass --no-vpc to run jobs outside a VPC without a KMS key"
+        )
+    return network
+
+
 def parse_parameters(pairs: list[str]) -> dict[str, str]:
     """Turn ["Name=value", ...] into a dict."""
     out = {}
@@ -93,6 +134,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", default=os.environ.get("AWS_REGION", settings.REGION))
     parser.add_argument("--role-arn", help=f"execution role (default: ${ROLE_ENV} or SSM)")
     parser.add_argument("--bucket", help="artifact bucket (default: the project's, by account)")
+    parser.add_argument(
+        "--no-vpc", action="store_true", help="allow jobs outside the platform's VPC and KMS key"
+    )
 
 
 def get_pipeline_definition(argv: list[str] | None = None) -> int:
@@ -108,10 +152,14 @@ def get_pipeline_definition(argv: list[str] | None = None) -> int:
     if not role:
         print(f"error: no execution role: pass --role-arn or set ${ROLE_ENV}", file=sys.stderr)
         return 2
+    try:
+        network = require_network(session, args.no_vpc)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     bucket = args.bucket or artifact_bucket(session, args.region)
-    text = json.dumps(
-        json.loads(get_pipeline(args.region, role, bucket).definition()), indent=2, sort_keys=True
-    )
+    pipeline = get_pipeline(args.region, role, bucket, network=network)
+    text = json.dumps(json.loads(pipeline.definition()), indent=2, sort_keys=True)
     if args.output:
         args.output.write_text(text + "\n", encoding="utf-8")
     else:
@@ -171,7 +219,10 @@ def run_local(
     # Locally the role is only written into the definition; no job assumes it.
     role = execution_role(session, role) or f"arn:aws:iam::{account_id(session)}:role/local-run"
     values = {**stage_input(session, bucket, input_data), **(parameters or {})}
-    definition = json.loads(get_pipeline(region, role, bucket).definition())
+    # Same definition as the cloud run, network included where the platform publishes one; the
+    # local runner does not need it (the jobs run on this machine).
+    network = platform_network(session)
+    definition = json.loads(get_pipeline(region, role, bucket, network=network).definition())
     workdir = workdir or Path(tempfile.mkdtemp(prefix=f"{settings.PIPELINE_NAME}-local-"))
     runner = LocalPipelineRun(
         definition,
@@ -204,11 +255,12 @@ def run_cloud(
     bucket: str,
     parameters: dict[str, str],
     wait: bool,
+    network: JobNetwork | None = None,
 ) -> int:
     """Upsert the pipeline, start it, optionally wait; return 0 when it succeeded or started."""
     from .pipeline import get_pipeline
 
-    pipeline = get_pipeline(region, role, bucket)
+    pipeline = get_pipeline(region, role, bucket, network=network)
     tags: list[dict[str, Any]] = [{"Key": k, "Value": v} for k, v in settings.TAGS.items()]
     pipeline.upsert(role_arn=role, description=f"{settings.PROJECT_NAME} training", tags=tags)
     execution = pipeline.start(parameters=parameters or None)
@@ -288,9 +340,10 @@ def run_pipeline(argv: list[str] | None = None) -> int:
                 f"no execution role: pass --role-arn, set ${ROLE_ENV}, or publish it in SSM "
                 f"parameter {settings.EXECUTION_ROLE_PARAMETER}"
             )
+        network = require_network(session, args.no_vpc)
         bucket = args.bucket or artifact_bucket(session, args.region)
         params.update(stage_input(session, bucket, args.input_data))
-        return run_cloud(args.region, role, bucket, params, args.wait)
+        return run_cloud(args.region, role, bucket, params, args.wait, network)
     except PipelineFailed as exc:
         print(f"pipeline failed: {exc}", file=sys.stderr)
         return 1

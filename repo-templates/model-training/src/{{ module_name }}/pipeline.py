@@ -7,6 +7,7 @@ one definition; the cloud run (`run-pipeline`) upserts it and the local run (`ru
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sagemaker import image_uris
 from sagemaker.inputs import TrainingInput
 from sagemaker.model import Model
 from sagemaker.model_metrics import MetricsSource, ModelMetrics
+from sagemaker.network import NetworkConfig
 from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
 from sagemaker.sklearn.processing import SKLearnProcessor
 from sagemaker.workflow.condition_step import ConditionStep
@@ -47,6 +49,39 @@ HYPERPARAMETERS: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class JobNetwork:
+    """Where the platform lets jobs run: its private subnets and security group, and its KMS key."""
+
+    subnets: list[str]
+    security_group_ids: list[str]
+    kms_key_arn: str
+
+    def processing(self) -> dict[str, Any]:
+        """Keyword arguments that put a processor in the VPC with encrypted volumes and outputs."""
+        subnets: list[Any] = list(self.subnets)  # the SDK's hints also allow pipeline variables
+        groups: list[Any] = list(self.security_group_ids)
+        return {
+            "network_config": NetworkConfig(
+                subnets=subnets,
+                security_group_ids=groups,
+                encrypt_inter_container_traffic=True,
+            ),
+            "volume_kms_key": self.kms_key_arn,
+            "output_kms_key": self.kms_key_arn,
+        }
+
+    def training(self) -> dict[str, Any]:
+        """The same for an estimator."""
+        return {
+            "subnets": self.subnets,
+            "security_group_ids": self.security_group_ids,
+            "encrypt_inter_container_traffic": True,
+            "volume_kms_key": self.kms_key_arn,
+            "output_kms_key": self.kms_key_arn,
+        }
+
+
 def default_input_data_url(bucket: str) -> str:
     """Return where the pipeline reads its raw data unless told otherwise."""
     return f"s3://{bucket}/{settings.PIPELINE_NAME}/input/breast_cancer.csv"
@@ -71,9 +106,16 @@ def get_pipeline(
     pipeline_name: str = settings.PIPELINE_NAME,
     model_package_group_name: str = settings.MODEL_PACKAGE_GROUP_NAME,
     session: PipelineSession | None = None,
+    network: JobNetwork | None = None,
 ) -> Pipeline:
-    """Return the training pipeline; `role` is the SageMaker execution role its jobs run as."""
+    """Return the training pipeline; `role` is the SageMaker execution role its jobs run as.
+
+    `network` puts every job in the platform's VPC with KMS-encrypted storage; the cloud run
+    always passes it (see cli.platform_network).
+    """
     session = session or get_session(region, default_bucket)
+    in_processing = network.processing() if network else {}
+    in_training = network.training() if network else {}
     cache = CacheConfig(enable_caching=True, expire_after="P30D")
 
     processing_instance_type = ParameterString("ProcessingInstanceType", "ml.m5.large")
@@ -91,6 +133,7 @@ def get_pipeline(
         instance_count=processing_instance_count,
         base_job_name=f"{pipeline_name}-preprocess",
         sagemaker_session=session,
+        **in_processing,
     )
     step_preprocess = ProcessingStep(
         name="Preprocess",
@@ -155,6 +198,7 @@ def get_pipeline(
         debugger_hook_config=False,
         sagemaker_session=session,
         **spot,
+        **in_training,
     )
     step_train = TrainingStep(
         name="Train",
@@ -182,6 +226,7 @@ def get_pipeline(
         instance_count=1,
         base_job_name=f"{pipeline_name}-evaluate",
         sagemaker_session=session,
+        **in_processing,
     )
     step_evaluate = ProcessingStep(
         name="Evaluate",
