@@ -257,7 +257,7 @@ def run_cloud(
     wait: bool,
     network: JobNetwork | None = None,
 ) -> int:
-    """Upsert the pipeline, start it, optionally wait; return 0 when it succeeded or started."""
+    """Upsert the pipeline and start it; 0 when it started (or, with `wait`, succeeded)."""
     from .pipeline import get_pipeline
 
     pipeline = get_pipeline(region, role, bucket, network=network)
@@ -275,7 +275,7 @@ def run_cloud(
         status = execution.describe()["PipelineExecutionStatus"]
     steps = execution.list_steps() if wait else []
     summary(arn, status, steps)
-    return 0 if status in ("Executing", "Succeeded") else 1
+    return 0 if status == "Succeeded" or (status == "Executing" and not wait) else 1
 
 
 def summary(arn: str, status: str, steps: list[dict[str, Any]]) -> None:
@@ -286,6 +286,7 @@ def summary(arn: str, status: str, steps: list[dict[str, Any]]) -> None:
         for step in reversed(steps):  # the API lists the newest first
             meta = step.get("Metadata", {})
             detail = meta.get("RegisterModel", {}).get("Arn") or step.get("FailureReason", "")
+            detail = " ".join(str(detail).replace("|", "\\|").split())  # one table cell
             lines.append(f"| {step['StepName']} | {step['StepStatus']} | {detail} |")
     text = "\n".join(lines) + "\n"
     print(text)
