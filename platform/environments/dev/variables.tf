@@ -6,5 +6,5 @@ variable "environment" {
 variable "lambda_artifact_path" {
   type        = string
   description = "Lambda zip built by `nox -s lambda_package` (used in dev)."
-  default     = "../../../build/mlops-suite-lambda.zip"
+  default     = "../../../build/lambda/mlops-suite-lambda.zip"
 }

@@ -121,7 +121,7 @@ variable "user_profiles" {
 variable "lambda_artifact_path" {
   type        = string
   description = "The Lambda zip built by `nox -s lambda_package` (dev only)."
-  default     = "build/mlops-suite-lambda.zip"
+  default     = "build/lambda/mlops-suite-lambda.zip"
 }
 
 variable "lambda_source_code_hash" {
