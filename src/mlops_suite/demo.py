@@ -1,45 +1,98 @@
-"""`nox -s demo`: the suite's flow, offline, against an embedded AWS (moto).
+"""`nox -s demo`: the suite's whole flow, offline, in one process.
 
-Renders a repository kind, installs it in its own virtual environment, runs its SageMaker pipeline
-locally (the same step scripts and wiring as the pipeline definition), and shows what landed in the
-model registry.
+An embedded AWS (moto's server on loopback) and a local GitHub double (real HTTP, real git) stand
+in for the cloud. The demo plays each part in turn:
+
+1. platform team: the SSM parameters and GitHub App secret the platform's Terraform writes;
+2. project stack: CloudFormation's `Custom::` request to the clone-repo Lambda, which renders the
+   repository with Copier and pushes it to GitHub;
+3. data scientist: clones the repository, installs it, runs its SageMaker pipeline locally (the
+   same step scripts and wiring as the pipeline definition) and registers the model;
+4. approver: approves the model package; the model-approval Lambda sends `repository_dispatch`.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from mlops_suite import rendering
-from mlops_suite.local.aws import EmbeddedAWS, embedded_aws
+from mlops_suite import names, rendering
+from mlops_suite.local.aws import DEFAULT_ACCOUNT, EmbeddedAWS, embedded_aws
 
 DEFAULT_ANSWERS = rendering.SUITE_ROOT / "tests" / "answers" / "model-training-minimal.yml"
+REVIEWERS = "platform-approvers"
+RELEASE = "v0.0.0-demo"
 
 
 def banner(text: str) -> None:
     print(f"\n=== {text} ===", flush=True)
 
 
+class DemoContext:
+    """The Lambda context the handlers read: a deadline `seconds` from now."""
+
+    def __init__(self, name: str, seconds: float = 300.0) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.function_name = name
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(int((self.deadline - time.monotonic()) * 1000), 0)
+
+
+@contextmanager
+def cfn_response_endpoint() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A loopback stand-in for CloudFormation's pre-signed response URL; yields (url, answers)."""
+    answers: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Quiet: the demo prints what matters."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/cfn-response", answers
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def make_venv(repo: Path, venv: Path) -> Path:
     """Create a virtual environment for `repo` and install it; return its bin folder."""
     uv = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
+    python = str(venv / "bin" / "python")
     if uv:
         subprocess.run([uv, "venv", "-q", str(venv)], check=True)
         subprocess.run(
-            [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), "-e", str(repo)],
-            check=True,
+            [uv, "pip", "install", "-q", "--python", python, "-e", str(repo)], check=True
         )
     else:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "-e", str(repo)], check=True)
+        subprocess.run([python, "-m", "pip", "install", "-q", "-e", str(repo)], check=True)
     return venv / "bin"
 
 
@@ -59,42 +112,144 @@ def registry_report(aws: EmbeddedAWS, group: str) -> list[dict[str, Any]]:
             {
                 "arn": described["ModelPackageArn"],
                 "status": described["ModelApprovalStatus"],
+                "version": described.get("ModelPackageVersion", 1),
                 "metrics": metrics,
             }
         )
     return report
 
 
+def seed_platform(aws: EmbeddedAWS, gh: Any, org: str) -> None:
+    """Write what the platform's Terraform publishes: SSM parameters and the GitHub App secret."""
+    secret = aws.client("secretsmanager").create_secret(
+        Name="mlops-suite/github-app",
+        SecretString=json.dumps({"app_id": gh.app_id, "private_key": gh.app_private_key_pem}),
+    )["ARN"]
+    ssm = aws.client("ssm")
+    for key, value in {
+        "github_org": org,
+        "github_app_secret_arn": secret,
+        "github_prod_reviewer_team": REVIEWERS,
+        "suite_git_url": names.load()["suite_git_url_default"],
+        "suite_release": RELEASE,
+    }.items():
+        ssm.put_parameter(Name=names.ssm_parameter(key), Value=value, Type="String")
+        print(f"ssm {names.ssm_parameter(key)} = {value if 'secret' not in key else '(arn)'}")
+
+
+def create_repo(data: dict[str, Any], response_url: str) -> None:
+    """Send the project stack's Create request to the clone-repo handler, as CloudFormation does."""
+    from mlops_suite.handlers import clone_repo
+
+    region = data["aws_region"]
+    stack = f"arn:aws:cloudformation:{region}:{DEFAULT_ACCOUNT}:stack/demo-project/{uuid.uuid4()}"
+    event = {
+        "RequestType": "Create",
+        "ServiceToken": f"arn:aws:lambda:{region}:{DEFAULT_ACCOUNT}:function:mlops-suite-clone-repo",
+        "ResponseURL": response_url,
+        "StackId": stack,
+        "RequestId": str(uuid.uuid4()),
+        "LogicalResourceId": "ModelBuildRepository",
+        "ResourceType": "Custom::GitHubRepository",
+        "ResourceProperties": {"ServiceToken": "demo", **{k: str(v) for k, v in data.items()}},
+    }
+    clone_repo.handler(event, DemoContext("mlops-suite-clone-repo"))
+
+
+def git_clone(url: str, token: str, dst: Path) -> None:
+    """Clone over HTTP with the token in a header, never in the URL."""
+    basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            f"http.extraHeader=Authorization: Basic {basic}",
+            "clone",
+            "-q",
+            url,
+            str(dst),
+        ],
+        check=True,
+    )
+
+
+def approve_and_dispatch(aws: EmbeddedAWS, package: dict[str, Any], group: str) -> None:
+    """Approve the package and hand EventBridge's state-change event to the trigger Lambda."""
+    from mlops_suite.handlers import model_approval
+
+    aws.client("sagemaker").update_model_package(
+        ModelPackageArn=package["arn"],
+        ModelApprovalStatus="Approved",
+        ApprovalDescription="demo: metrics reviewed",
+    )
+    event = {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "SageMaker Model Package State Change",
+        "source": "aws.sagemaker",
+        "account": DEFAULT_ACCOUNT,
+        "region": aws.region,
+        "resources": [package["arn"]],
+        "detail": {
+            "ModelPackageGroupName": group,
+            "ModelPackageVersion": package["version"],
+            "ModelPackageArn": package["arn"],
+            "ModelApprovalStatus": "Approved",
+            "ModelPackageStatus": "Completed",
+        },
+    }
+    model_approval.handler(event, DemoContext("mlops-suite-model-approval"))
+
+
 def run(answers_file: Path, work: Path) -> dict[str, Any]:
     """Run the demo in `work`; return what it produced."""
-    data = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
-    region = str(data.get("aws_region", "eu-west-1"))
-    with embedded_aws(region) as aws:
-        banner(f"1. render {data['repo_kind']} from a snapshot of the suite")
-        suite = rendering.snapshot(work / "suite", tag="v0.0.0-demo")
-        repo = work / str(data["project_name"])
-        answers = rendering.render(repo, data, template=str(suite), vcs_ref="v0.0.0-demo")
-        print(f"rendered {repo} (suite {answers['_commit']})")
+    from mlops_suite.handlers import templates
+    from mlops_suite.local.github_double import GitHubDouble
 
-        banner("2. install the rendered repository in its own virtual environment")
+    data: dict[str, Any] = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
+    data.setdefault("aws_region", "eu-west-1")
+    data["dev_account_id"] = DEFAULT_ACCOUNT  # the embedded AWS's account
+    region, org = data["aws_region"], data["github_org"]
+    with (
+        embedded_aws(region) as aws,
+        GitHubDouble(orgs=(org,), teams=(data["owner"], REVIEWERS)) as gh,
+        cfn_response_endpoint() as (response_url, cfn_answers),
+    ):
+        banner("1. platform team: SSM parameters and GitHub App secret")
+        seed_platform(aws, gh, org)
+        templates.bundle(work / "lambda-template-tree")
+        os.environ["MLOPS_SUITE_TEMPLATE_DIR"] = str(work / "lambda-template-tree")
+        os.environ["MLOPS_SUITE_GITHUB_API_URL"] = gh.url
+
+        banner(f"2. project stack: Custom::GitHubRepository ({data['repo_kind']}) -> clone-repo")
+        create_repo(data, response_url)
+        answer = cfn_answers[-1]
+        print(f"CloudFormation answer: {answer['Status']} {answer.get('Reason', '')}".rstrip())
+        if answer["Status"] != "SUCCESS":
+            raise SystemExit(f"demo failed: the clone-repo handler answered {answer}")
+        full_name = answer["Data"]["FullName"]
+        hosted = gh.repos[full_name]
+        print(f"repository:    {answer['Data']['RepoUrl']} (private, branch {hosted.branches()})")
+        print(f"variables:     {sorted(hosted.variables)}")
+        print(f"environments:  {sorted(hosted.environments)}")
+
+        banner("3. data scientist: clone, install, run the pipeline locally")
+        repo = work / full_name.split("/")[1]
+        git_clone(gh.clone_url(full_name), gh.token, repo)
+        print(f"cloned into {repo}")
         bin_dir = make_venv(repo, work / "venv")
-        print(f"installed into {bin_dir.parent}")
-
-        banner("3. run the pipeline locally against the embedded AWS")
-        env = {**_clean_env(), **aws.env}
         sample = sorted((repo / "data").glob("*.csv"))[0]
         command = [str(bin_dir / "run-pipeline"), "--local", "--region", region]
         command += ["--input-data", str(sample), "--workdir", str(work / "jobs")]
-        print("$ " + " ".join(command[0:1] + command[1:]))
-        subprocess.run(
-            command,
-            cwd=repo,
-            env=env,
-            check=True,
-        )
+        print("$ " + " ".join(command))
+        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+        subprocess.run(command, cwd=repo, env={**env, **aws.env}, check=True)
 
-        banner("4. model registry")
-        group = f"{answers['sagemaker_project_name']}-{answers['sagemaker_project_id']}"
+        group = names.pattern(
+            "model_package_group",
+            project_name=data.get("sagemaker_project_name", data["project_name"]),
+            project_id=data["sagemaker_project_id"],
+        )
         packages = registry_report(aws, group)
         if not packages:
             raise SystemExit(f"demo failed: no model package registered in group {group}")
@@ -102,13 +257,21 @@ def run(answers_file: Path, work: Path) -> dict[str, Any]:
             print(f"model package: {package['arn']}")
             print(f"status:        {package['status']}")
             print(f"metrics:       {json.dumps(package['metrics'])}")
-    return {"repo": str(repo), "packages": packages}
 
-
-def _clean_env() -> dict[str, str]:
-    import os
-
-    return {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+        banner("4. approver: approve; EventBridge -> model-approval -> repository_dispatch")
+        # A deployment template's stack names its deploy repository here; this project has only
+        # the training repository, so the demo points the trigger at it.
+        parameter = names.pattern(
+            "project_deploy_repo_parameter", project_id=data["sagemaker_project_id"]
+        )
+        aws.client("ssm").put_parameter(Name=parameter, Value=full_name, Type="String")
+        approve_and_dispatch(aws, packages[-1], group)
+        dispatches = hosted.dispatches
+        if not dispatches:
+            raise SystemExit("demo failed: the approval sent no repository_dispatch")
+        for dispatch in dispatches:
+            print(f"repository_dispatch to {full_name}: {json.dumps(dispatch)}")
+    return {"repo": str(repo), "packages": packages, "dispatches": dispatches}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,7 +285,8 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     result = run(args.answers, work)
     banner("done")
-    print(f"repository: {result['repo']}")
+    print(f"cloned repository: {result['repo']}")
+    print(f"everything is under {work}")
     return 0
 
 
