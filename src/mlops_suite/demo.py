@@ -143,15 +143,16 @@ def create_repo(data: dict[str, Any], response_url: str) -> None:
 
     region = data["aws_region"]
     stack = f"arn:aws:cloudformation:{region}:{DEFAULT_ACCOUNT}:stack/demo-project/{uuid.uuid4()}"
+    function = f"arn:aws:lambda:{region}:{DEFAULT_ACCOUNT}:function:mlops-suite-clone-repo"
     event = {
         "RequestType": "Create",
-        "ServiceToken": f"arn:aws:lambda:{region}:{DEFAULT_ACCOUNT}:function:mlops-suite-clone-repo",
+        "ServiceToken": function,
         "ResponseURL": response_url,
         "StackId": stack,
         "RequestId": str(uuid.uuid4()),
         "LogicalResourceId": "ModelBuildRepository",
         "ResourceType": "Custom::GitHubRepository",
-        "ResourceProperties": {"ServiceToken": "demo", **{k: str(v) for k, v in data.items()}},
+        "ResourceProperties": {"ServiceToken": function, **{k: str(v) for k, v in data.items()}},
     }
     clone_repo.handler(event, DemoContext("mlops-suite-clone-repo"))
 
