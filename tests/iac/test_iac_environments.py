@@ -108,3 +108,22 @@ def test_module_readmes_list_every_input_and_output(iac: Iac) -> None:
     for path in sorted((iac.platform / "modules").iterdir()):
         readme = (path / "README.md").read_text(encoding="utf-8")
         assert readme == docs.render(path), f"{path.name}/README.md is stale: run python {script}"
+
+
+def test_security_controls_doc_names_real_tests(iac: Iac) -> None:
+    """Every test and terraform-test run that docs/security-controls.md cites exists."""
+    doc = (iac.root / "docs" / "security-controls.md").read_text(encoding="utf-8")
+    tftests = {p.name: p.read_text(encoding="utf-8") for p in iac.platform.rglob("*.tftest.hcl")}
+    pytests = {p.name: p.read_text(encoding="utf-8") for p in (iac.root / "tests").rglob("*.py")}
+    cited = 0
+    for row in (ln for ln in doc.splitlines() if ln.startswith("| ") and "---" not in ln):
+        for name, func in re.findall(r"`?(test_\w+\.py)::(\w+)", row):
+            assert f"def {func}(" in pytests[name], f"{name}::{func} cited but missing"
+            cited += 1
+        for segment in re.findall(r"`(\w+\.tftest\.hcl)`( runs? [^;|]*)?", row):
+            file, runs = segment
+            assert file in tftests, f"{file} cited but missing"
+            for run in re.findall(r"`(\w+)`", runs or ""):
+                assert f'run "{run}"' in tftests[file], f'{file} has no run "{run}"'
+                cited += 1
+    assert cited >= 30, cited
