@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -26,6 +28,34 @@ def repo_kinds() -> list[str]:
 
 
 KINDS = repo_kinds()
+
+
+def interpreter_env(version: str) -> dict[str, str] | None:
+    """Return the environment under which `python<version>` runs here, or None if nothing does.
+
+    pyenv exposes only its global version through its shims; listing every installed 3.x in
+    PYENV_VERSION (the global one first) lets a rendered repo's nox find the Python it targets.
+    """
+    env: dict[str, str] = {}
+    if pyenv := shutil.which("pyenv"):
+        run = subprocess.run  # noqa: S603 - fixed argv, no shell
+        current = run([pyenv, "version-name"], capture_output=True, text=True).stdout.split(":")
+        listed = run([pyenv, "versions", "--bare"], capture_output=True, text=True).stdout.split()
+        found = [v for v in listed if re.fullmatch(r"3\.\d+\.\d+", v)]
+        ordered = [v.strip() for v in current if v.strip() in found]
+        ordered += [v for v in found if v not in ordered]
+        if ordered:
+            env["PYENV_VERSION"] = ":".join(ordered)
+    probe = shutil.which(f"python{version}")
+    if probe is None:
+        return None
+    result = subprocess.run(  # noqa: S603
+        [probe, "-c", "import sys; print(sys.version)"],
+        env={**os.environ, **env},
+        capture_output=True,
+        check=False,
+    )
+    return env if result.returncode == 0 else None
 
 
 def answer_sets(kind: str) -> list[Path]:
@@ -72,7 +102,15 @@ def render(session: nox.Session, kind: str) -> None:
             "python", "-m", "mlops_suite.cli", "render", "--template", str(work / "suite"),
             "--answers", str(answers), str(dst),
         )  # fmt: skip
-        env = {"NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv"}
+        version = re.search(r"^python_version:\s*['\"]?([0-9.]+)", answers.read_text(), re.M)
+        python_env = interpreter_env(version.group(1) if version else "3.11")
+        if python_env is None:
+            session.warn(
+                f"SKIPPED the checks of {answers.name}: it targets Python {version and version[1]}"
+                " and this machine has no such interpreter (install it, e.g. with pyenv or uv)"
+            )
+            continue
+        env = {"NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv", **python_env}
         with session.chdir(dst):
             session.run("nox", "--envdir", str(work / ".nox" / answers.stem), env=env)
     shutil.rmtree(work, ignore_errors=True)

@@ -38,10 +38,6 @@ PSEUDO_PARAMETERS = {"AWS::Region": "aws_region", "AWS::AccountId": "dev_account
 # Disagreements found by the sample check where copier.yml (owned elsewhere) is wrong, with the fix.
 # Each shows as an xfail naming the fix; once fixed, the test fails until the entry is removed.
 KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
-    ("model_auc_threshold", "nan"): (
-        "copier/questions/model-training.yml: model_auc_threshold's validator accepts NaN (both "
-        "comparisons are false); use `{% if not (0.5 <= model_auc_threshold <= 1.0) %}`"
-    ),
 }
 
 

@@ -231,7 +231,7 @@ def test_workflows_pin_actions_and_grant_least_permissions(
     assert job["environment"] == "dev"
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
     creds = next(s for s in job["steps"] if "configure-aws-credentials" in s.get("uses", ""))
-    assert creds["with"]["role-to-assume"] == "${{ vars.AWS_DEV_ROLE_ARN }}"
+    assert creds["with"]["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
     assert creds["with"]["aws-region"] == answers["aws_region"]
     assert "aws-access-key-id" not in creds["with"]
     assert set(train[True]) == {"push", "workflow_dispatch"}  # YAML 1.1 reads `on` as True

@@ -87,6 +87,9 @@ def default_input_data_url(bucket: str) -> str:
     return f"s3://{bucket}/{settings.PIPELINE_NAME}/input/breast_cancer.csv"
 
 
+SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
+
+
 def get_session(region: str, default_bucket: str) -> PipelineSession:
     """Return a PipelineSession in `region` that stages code and artifacts in `default_bucket`."""
     import boto3
@@ -96,6 +99,8 @@ def get_session(region: str, default_bucket: str) -> PipelineSession:
         boto_session=boto_session,
         sagemaker_client=boto_session.client("sagemaker"),
         default_bucket=default_bucket,
+        # Jobs run VPC-only and the SDK's usage telemetry would call a public endpoint: opt out.
+        sagemaker_config=SDK_CONFIG,
     )
 
 
