@@ -25,6 +25,8 @@ UNSCOPABLE = {
     "cloudformation:ValidateTemplate",
     "cloudformation:GetTemplateSummary",
     "iam:CreateServiceLinkedRole",
+    # Private DNS of interface endpoints: the hosted zone is AWS's, its ARN is not known up front.
+    "route53:AssociateVPCWithHostedZone",
     # Service Catalog end-user and admin calls without resource-level support; who may use a
     # product is decided by the portfolio's principal associations and launch constraint.
     "servicecatalog:SearchProducts",
