@@ -122,6 +122,11 @@ variable "lambda_artifact_path" {
   type        = string
   description = "The Lambda zip built by `nox -s lambda_package` (dev only)."
   default     = "build/lambda/mlops-suite-lambda.zip"
+
+  validation {
+    condition     = var.environment != "dev" || var.lambda_source_code_hash != null || fileexists(var.lambda_artifact_path)
+    error_message = "The Lambda artifact ${var.lambda_artifact_path} does not exist: build it with `nox -s lambda_package` (writes build/lambda/mlops-suite-lambda.zip) before planning dev."
+  }
 }
 
 variable "lambda_source_code_hash" {

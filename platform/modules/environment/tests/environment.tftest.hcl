@@ -82,6 +82,32 @@ run "preprod_hosts_deploy_targets_only" {
   }
 }
 
+run "rejects_missing_lambda_artifact_in_dev" {
+  command = plan
+
+  variables {
+    lambda_source_code_hash = null
+    lambda_artifact_path    = "build/lambda/not-built.zip"
+  }
+
+  expect_failures = [var.lambda_artifact_path]
+}
+
+run "preprod_needs_no_lambda_artifact" {
+  command = plan
+
+  variables {
+    environment             = "preprod"
+    lambda_source_code_hash = null
+    lambda_artifact_path    = "build/lambda/not-built.zip"
+  }
+
+  assert {
+    condition     = length(module.clone_repo_lambda) == 0
+    error_message = "preprod deploys no Lambda, so it needs no artifact"
+  }
+}
+
 run "rejects_unknown_environment" {
   command = plan
 
