@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,21 @@ def cfn_response_endpoint() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def patched_environ(**values: str) -> Iterator[None]:
+    """Set environment variables for the block, restoring the previous values after it."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def make_venv(repo: Path, venv: Path) -> Path:
@@ -212,6 +227,7 @@ def run(answers_file: Path, work: Path) -> dict[str, Any]:
     data["dev_account_id"] = DEFAULT_ACCOUNT  # the embedded AWS's account
     region, org = data["aws_region"], data["github_org"]
     with (
+        ExitStack() as stack,
         embedded_aws(region) as aws,
         GitHubDouble(orgs=(org,), teams=(data["owner"], REVIEWERS)) as gh,
         cfn_response_endpoint() as (response_url, cfn_answers),
@@ -219,8 +235,12 @@ def run(answers_file: Path, work: Path) -> dict[str, Any]:
         banner("1. platform team: SSM parameters and GitHub App secret")
         seed_platform(aws, gh, org)
         templates.bundle(work / "lambda-template-tree")
-        os.environ["MLOPS_SUITE_TEMPLATE_DIR"] = str(work / "lambda-template-tree")
-        os.environ["MLOPS_SUITE_GITHUB_API_URL"] = gh.url
+        stack.enter_context(
+            patched_environ(
+                MLOPS_SUITE_TEMPLATE_DIR=str(work / "lambda-template-tree"),
+                MLOPS_SUITE_GITHUB_API_URL=gh.url,
+            )
+        )
 
         banner(f"2. project stack: Custom::GitHubRepository ({data['repo_kind']}) -> clone-repo")
         create_repo(data, response_url)

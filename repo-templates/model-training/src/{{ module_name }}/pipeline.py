@@ -87,7 +87,10 @@ def default_input_data_url(bucket: str) -> str:
     return f"s3://{bucket}/{settings.PIPELINE_NAME}/input/breast_cancer.csv"
 
 
-SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
+SDK_CONFIG = {
+    "SchemaVersion": "1.0",
+    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
+}
 
 
 def get_session(region: str, default_bucket: str) -> PipelineSession:
