@@ -145,7 +145,7 @@ def workflows(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def demo(session: nox.Session) -> None:
-    """Run the platform flow offline: render, local pipeline against embedded AWS, registry."""
+    """Run the whole flow offline: platform, clone-repo Lambda, local pipeline, approval dispatch."""
     session.install("-e", ".[lambda,test]", "uv")
     session.run("python", "-m", "mlops_suite.demo", *session.posargs)
 
