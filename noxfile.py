@@ -38,7 +38,7 @@ def interpreter_env(version: str) -> dict[str, str] | None:
     """
     env: dict[str, str] = {}
     if pyenv := shutil.which("pyenv"):
-        run = subprocess.run  # noqa: S603 - fixed argv, no shell
+        run = subprocess.run
         current = run([pyenv, "version-name"], capture_output=True, text=True).stdout.split(":")
         listed = run([pyenv, "versions", "--bare"], capture_output=True, text=True).stdout.split()
         found = [v for v in listed if re.fullmatch(r"3\.\d+\.\d+", v)]
@@ -49,7 +49,7 @@ def interpreter_env(version: str) -> dict[str, str] | None:
     probe = shutil.which(f"python{version}")
     if probe is None:
         return None
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         [probe, "-c", "import sys; print(sys.version)"],
         env={**os.environ, **env},
         capture_output=True,
@@ -88,7 +88,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(tags=["templates"])
 @nox.parametrize("kind", [nox.param(k, id=k) for k in KINDS])
 def render(session: nox.Session, kind: str) -> None:
-    """Render every answer set of one kind from a suite snapshot and run the rendered repo's checks."""
+    """Render each answer set of a kind from a suite snapshot; run the rendered repo's checks."""
     sets = answer_sets(kind)
     if not sets:
         session.error(f"no answer sets for {kind}: add tests/answers/{kind}-<name>.yml")
@@ -145,7 +145,7 @@ def workflows(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def demo(session: nox.Session) -> None:
-    """Run the whole flow offline: platform, clone-repo Lambda, local pipeline, approval dispatch."""
+    """Run the whole flow offline: platform, clone-repo Lambda, local pipeline, approval."""
     session.install("-e", ".[lambda,test]", "uv")
     session.run("python", "-m", "mlops_suite.demo", *session.posargs)
 
@@ -157,7 +157,7 @@ def benchmarks(session: nox.Session) -> None:
     session.run("python", "benchmarks/render.py", *session.posargs)
 
 
-# --- lambda (issue 3) ------------------------------------------------------------------------------
+# --- lambda (issue 3) -----------------------------------------------------------------------------
 
 LAMBDA_PYTHON = "3.12"  # the Lambda runtime the artifact targets (python3.12, x86_64)
 LAMBDA_BUILD = ROOT / "build" / "lambda"
@@ -283,7 +283,7 @@ def cfn_checkov(session: nox.Session) -> None:
     )  # fmt: skip
 
 
-# --- platform IaC (issue 4) ------------------------------------------------------------------------
+# --- platform IaC (issue 4) -----------------------------------------------------------------------
 
 
 PLATFORM = ROOT / "platform"

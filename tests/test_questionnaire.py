@@ -64,7 +64,12 @@ GOOD_AND_BAD = [
     ),
     ("preprod_account_id", ["222222222222"], ["2222"], "12-digit"),
     ("prod_account_id", ["333333333333"], ["33333333333x"], "12-digit"),
-    ("sagemaker_project_name", ["My-Project1", "a"], ["-x", "x-", "a_b", "a" * 33, "a-" + "b" * 31], "1-32 letters"),
+    (
+        "sagemaker_project_name",
+        ["My-Project1", "a"],
+        ["-x", "x-", "a_b", "a" * 33, "a-" + "b" * 31],
+        "1-32 letters",
+    ),
     (
         "sagemaker_project_id",
         ["p-abcdef012345"],

@@ -26,7 +26,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, 
 
 
 def workflow_texts(repo: Path) -> dict[str, str]:
-    return {p.name: p.read_text(encoding="utf-8") for p in (repo / ".github" / "workflows").glob("*.yml")}
+    folder = repo / ".github" / "workflows"
+    return {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.yml")}
 
 
 @pytest.mark.parametrize("answers", [p.stem for p in ANSWER_SETS])

@@ -28,6 +28,7 @@ COMMON_FILES = {
     ".github/dependabot.yml",
     ".github/workflows/ci.yml",
     ".github/workflows/train.yml",
+    ".github/workflows/template-update.yml",
     "README.md",
     "data/README.md",
     "data/breast_cancer.csv",
@@ -209,7 +210,7 @@ def test_workflows_pin_actions_and_grant_least_permissions(
 ) -> None:
     repo = renders[stem]
     answers = rendering.load_answers_file(repo)
-    for name in ("ci.yml", "train.yml"):
+    for name in ("ci.yml", "train.yml", "template-update.yml"):
         text = (repo / ".github" / "workflows" / name).read_text(encoding="utf-8")
         workflow = yaml.safe_load(text)
         assert workflow["permissions"] == {}, name
