@@ -37,8 +37,7 @@ TEMPLATE_ONLY_PARAMETERS = {"IncludeByoc"}
 PSEUDO_PARAMETERS = {"AWS::Region": "aws_region", "AWS::AccountId": "dev_account_id"}
 # Disagreements found by the sample check where copier.yml (owned elsewhere) is wrong, with the fix.
 # Each shows as an xfail naming the fix; once fixed, the test fails until the entry is removed.
-KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
-}
+KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {}
 
 
 def core_help(text: str) -> str:
