@@ -71,6 +71,16 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _alternatives(value: Any) -> list[Any]:
+    """A CloudFormation value's possible values: both branches of Fn::If, AWS::NoValue dropped."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        _, then, otherwise = value["Fn::If"]
+        return [*_alternatives(then), *_alternatives(otherwise)]
+    if value == {"Ref": "AWS::NoValue"}:
+        return []
+    return [value]
+
+
 def _all_statements(iac: Iac) -> list[tuple[str, dict[str, Any], str]]:
     """(where, statement, kind) for every statement of every layer."""
     found = [(where, st, "tf") for where, st in iac.tf_statements()]
@@ -175,7 +185,7 @@ def test_key_policy_wildcards_need_the_account_root_or_a_condition(iac: Iac) -> 
 
 def test_every_oidc_trust_names_repo_and_environment(iac: Iac) -> None:
     """GitHub OIDC trusts pin the audience and a subject of one repo and one environment."""
-    trusts = 0
+    trusts: dict[str, int] = {}
     for where, st, _ in _all_statements(iac):
         actions = [str(a) for a in iac.as_list(st.get("Action", []))]
         federated = (
@@ -187,13 +197,18 @@ def test_every_oidc_trust_names_repo_and_environment(iac: Iac) -> None:
             federated and OIDC_HOST in _text(federated)
         ):
             continue
-        trusts += 1
+        file = where.split("/", 1)[0]
+        trusts[file] = trusts.get(file, 0) + 1
         cond = st.get("Condition", {})
         equals = cond.get("StringEquals", {})
         assert equals.get(f"{OIDC_HOST}:aud") == "sts.amazonaws.com", (
             f"{where}: aud must be sts.amazonaws.com"
         )
-        subs = [_text(s) for s in iac.as_list(equals.get(f"{OIDC_HOST}:sub", []))]
+        subs = [
+            _text(s)
+            for value in iac.as_list(equals.get(f"{OIDC_HOST}:sub", []))
+            for s in _alternatives(value)
+        ]
         assert subs, f"{where}: the sub condition must be StringEquals (no wildcards)"
         for sub in subs:
             assert "*" not in sub, f"{where}: sub {sub!r} has a wildcard"
@@ -203,7 +218,115 @@ def test_every_oidc_trust_names_repo_and_environment(iac: Iac) -> None:
         assert "StringLike" not in cond or f"{OIDC_HOST}:sub" not in cond["StringLike"], (
             f"{where}: StringLike on sub allows wildcards"
         )
-    assert trusts >= 2, "the bootstrap's plan and apply roles must be found"
+    assert trusts.get("bootstrap", 0) >= 2, "the bootstrap's plan and apply roles must be found"
+    for name in iac.project_templates:
+        assert trusts.get(name) == 1, f"{name}: its GitHub Actions dev role's trust must be found"
+
+
+def _project_github_roles(iac: Iac) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (f"{name}/{logical}", res["Properties"])
+        for name, tpl in iac.project_templates.items()
+        for logical, res in tpl["Resources"].items()
+        if res["Type"] == "AWS::IAM::Role"
+    ]
+
+
+def test_project_github_roles_are_named_bounded_and_dev_only(iac: Iac) -> None:
+    """Each project template creates its dev role: names.json name, platform boundary, env dev."""
+    roles = _project_github_roles(iac)
+    assert len(roles) == len(iac.project_templates) == 4
+    patterns = iac.names["patterns"]
+    name = patterns["github_actions_role"].format(
+        project_id="${SageMakerProjectId}", environment="dev"
+    )
+    boundary = (
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/"
+        + patterns["platform_permissions_boundary"]
+    )
+    for where, props in roles:
+        assert _text(props["RoleName"]) == name, where
+        assert _text(props["PermissionsBoundary"]) == boundary, where
+        (trust,) = props["AssumeRolePolicyDocument"]["Statement"]
+        assert _text(trust["Principal"]["Federated"]).endswith(f":oidc-provider/{OIDC_HOST}")
+        subs = [
+            _text(s)
+            for value in iac.as_list(trust["Condition"]["StringEquals"][f"{OIDC_HOST}:sub"])
+            for s in _alternatives(value)
+        ]
+        assert subs, where
+        assert all(s.endswith(":environment:dev") for s in subs), (where, subs)
+        for st in props["Policies"][0]["PolicyDocument"]["Statement"]:
+            if "iam:PassRole" in iac.as_list(st["Action"]):
+                assert st["Condition"] == {
+                    "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+                }, where
+                assert st["Resource"] == {"Ref": "SageMakerExecutionRoleArn"}, where
+
+
+def _grants(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    """Allow statements whose actions cover `action` (IAM wildcards in the statement)."""
+    from fnmatch import fnmatchcase
+
+    return [
+        st
+        for st in statements
+        if st.get("Effect") == "Allow"
+        and any(fnmatchcase(action, str(a)) for a in _as_list(st.get("Action", [])))
+    ]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_launch_role_touches_only_bounded_project_github_roles(iac: Iac) -> None:
+    """In IAM the launch role creates, changes and deletes only the projects' GitHub roles,
+    creates them and writes their policies only with the platform boundary, and passes nothing."""
+    mod = iac.modules["service_catalog"]
+    statements = mod.locals["launch_policy"]["Statement"]
+    iam = [
+        st for st in statements if any(str(a).startswith("iam:") for a in _as_list(st["Action"]))
+    ]
+    assert iam, "the launch role must be able to create the projects' GitHub roles"
+    assert "names.patterns.github_actions_role" in mod.locals["project_github_role_arn"]
+    assert '"p-????????????"' in mod.locals["project_github_role_arn"]
+    assert "names.patterns.platform_permissions_boundary" in mod.locals["platform_boundary_arn"]
+    for st in iam:
+        actions = set(map(str, _as_list(st["Action"])))
+        assert st["Resource"] == ["${local.project_github_role_arn}"], st["Sid"]
+        assert not actions & {"iam:PassRole", "iam:AttachRolePolicy", "iam:*"}, st["Sid"]
+        assert not any(a.startswith("iam:DeleteRolePermissionsBoundary") for a in actions)
+        if actions & {"iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"}:
+            assert st["Condition"] == {
+                "StringEquals": {"iam:PermissionsBoundary": "${local.platform_boundary_arn}"}
+            }, st["Sid"]
+
+
+def test_boundary_admits_the_launch_role_and_the_project_github_roles(iac: Iac) -> None:
+    """The boundary both roles carry lets through what they need (a boundary that blocked them
+    would fail every project stack, or every training run, at run time)."""
+    boundary = iac.bootstrap["Resources"]["PlatformBoundary"]["Properties"]["PolicyDocument"]
+    ceiling = _as_list(boundary["Statement"])
+    launch = iac.modules["service_catalog"].locals["launch_policy"]["Statement"]
+    project_role = "role/mlops-suite-p-????????????-github-*"
+    for st in launch:
+        for action in map(str, _as_list(st["Action"])):
+            if not action.startswith("iam:"):
+                continue
+            grants = _grants(ceiling, action)
+            assert grants, f"the boundary blocks the launch role's {action}"
+            assert any(_text(g["Resource"]).endswith(project_role) for g in grants), action
+            if action in {"iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"}:
+                assert all(
+                    "iam:PermissionsBoundary" in g["Condition"]["StringEquals"] for g in grants
+                )
+    _, props = _project_github_roles(iac)[0]
+    for st in props["Policies"][0]["PolicyDocument"]["Statement"]:
+        for action in map(str, _as_list(st["Action"])):
+            if action == "sts:GetCallerIdentity":
+                continue  # needs no permission: AWS answers it for every caller
+            assert _grants(ceiling, action), f"the boundary blocks the GitHub role's {action}"
 
 
 @pytest.mark.parametrize("role", ["PlanRole", "ApplyRole"])

@@ -608,6 +608,16 @@ GAP_RESOURCES: dict[str, type[_GapResource]] = {
 
 # Properties moto 5.2.5's CloudFormation applies itself (read from its source), per type.
 MOTO_NATIVE_PROPERTIES: dict[str, set[str]] = {
+    "AWS::IAM::Role": {
+        "RoleName",
+        "AssumeRolePolicyDocument",
+        "Path",
+        "PermissionsBoundary",
+        "Description",
+        "Tags",
+        "MaxSessionDuration",
+        "Policies",
+    },
     "AWS::S3::Bucket": {"BucketName", "BucketEncryption", "Tags"},
     "AWS::SSM::Parameter": {"Name", "Description", "Type", "Value", "Tags"},  # Tags: see below
     "AWS::Events::Rule": {
@@ -882,6 +892,30 @@ class MotoCloudFormation:
                 SsmParameter, "create_from_cloudformation_json", classmethod(create_ssm_parameter)
             )
         )
+        from moto.iam.models import Role as IamRole
+
+        original_role = IamRole.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+        def create_role(
+            cls: Any,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> Any:
+            # moto 5.2.5 stores an inline policy given as a map with str(), so GetRolePolicy
+            # returns Python's repr instead of JSON; CloudFormation stores the JSON document.
+            for policy in cloudformation_json.get("Properties", {}).get("Policies", []):
+                if isinstance(policy.get("PolicyDocument"), dict):
+                    policy["PolicyDocument"] = json.dumps(policy["PolicyDocument"])
+            return original_role(
+                cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+            )
+
+        patch(
+            mock.patch.object(IamRole, "create_from_cloudformation_json", classmethod(create_role))
+        )
         server = ThreadedMotoServer(
             ip_address="127.0.0.1", port=self.port, verbose=bool(os.environ.get("PT_MOTO_VERBOSE"))
         )
@@ -1111,6 +1145,7 @@ class Platform:
     trigger_arn: str
     kms_key_arn: str
     github_org: str
+    execution_role_arn: str = ""
 
 
 def seed_platform(
@@ -1159,6 +1194,25 @@ def seed_platform(
             Code={"ZipFile": buf.getvalue()},
         )["FunctionArn"]
         moto.handlers[arns[fn]] = handler
+    execution_role = "mlops-suite-dev-sagemaker-execution"
+    try:
+        execution_role_arn = iam.create_role(
+            RoleName=execution_role,
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "sagemaker.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )["Role"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        execution_role_arn = iam.get_role(RoleName=execution_role)["Role"]["Arn"]
     key = moto.client("kms", region).create_key(Description="mlops-suite platform key")
     key_arn = key["KeyMetadata"]["Arn"]
     ssm = moto.client("ssm", region)
@@ -1167,6 +1221,7 @@ def seed_platform(
         ("model_approval_lambda_arn", arns["mlops-suite-model-approval-trigger"]),
         ("github_org", github_org),
         ("kms_key_arn", key_arn),
+        ("sagemaker_execution_role_arn", execution_role_arn),
     ):
         ssm.put_parameter(Name=names.ssm_parameter(key_name), Value=value, Type="String")
     return Platform(
@@ -1177,6 +1232,7 @@ def seed_platform(
         arns["mlops-suite-model-approval-trigger"],
         key_arn,
         github_org,
+        execution_role_arn,
     )
 
 

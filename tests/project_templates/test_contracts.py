@@ -210,6 +210,12 @@ def ssm_problems(tpl: Any) -> list[str]:
                 problems.append(f"{tpl.name}: {logical} must have exactly one target")
             for target in targets:
                 reads(target.get("Arn"), "model_approval_lambda_arn", f"{logical} target")
+        if res["Type"] == "AWS::IAM::Role":
+            for st in props.get("Policies", [{}])[0].get("PolicyDocument", {}).get("Statement", []):
+                if st.get("Action") == "iam:PassRole":
+                    reads(st.get("Resource"), "sagemaker_execution_role_arn", f"{logical} PassRole")
+                if "kms:Decrypt" in st.get("Action", []):
+                    reads(st.get("Resource"), "kms_key_arn", f"{logical}'s KMS key")
         if logical == "ArtifactBucket":
             sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
             reads(
@@ -228,6 +234,7 @@ def tag_problems(tpl: Any) -> list[str]:
         names.tag_key("project_id"): {"Ref": "SageMakerProjectId"},
     }
     taggable = {
+        "AWS::IAM::Role",
         "AWS::S3::Bucket",
         "AWS::SageMaker::ModelPackageGroup",
         "AWS::SSM::Parameter",
@@ -290,6 +297,129 @@ def name_problems(tpl: Any) -> list[str]:
             want = names.pattern("project_deploy_repo_parameter", **subs)
             if _sub(res["Properties"].get("Name")) != want:
                 problems.append(f"{tpl.name}: {logical} must be named {want}")
+    return problems
+
+
+OIDC_HOST = "token.actions.githubusercontent.com"
+OIDC_PROVIDER = "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/" + OIDC_HOST
+# The platform parameters the generated train workflow reads (and nothing else).
+WORKFLOW_SSM_READS = (
+    "sagemaker_execution_role_arn",
+    "private_subnet_ids",
+    "security_group_id",
+    "kms_key_arn",
+)
+
+
+def _repo_name(value: Any) -> str:
+    """A repo_name property as Fn::Sub text: Ref ProjectName -> ${ProjectName}."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return "${" + str(value["Ref"]) + "}"
+    return _sub(value)
+
+
+def expected_dev_subjects(tpl: Any) -> dict[str, str | None]:
+    """The trust subject of each repository the template creates, with the repo's Condition."""
+    subjects: dict[str, str | None] = {}
+    for logical, props in tpl.repositories.items():
+        sub = f"repo:${{GitHubOrg}}/{_repo_name(props.get('repo_name'))}:environment:dev"
+        subjects[sub] = tpl.resources[logical].get("Condition")
+    return subjects
+
+
+def trusted_dev_subjects(values: Any) -> tuple[dict[str, str | None], list[str]]:
+    """The trust's sub values, each with the Condition it is wrapped in (Fn::If ... NoValue)."""
+    found: dict[str, str | None] = {}
+    problems: list[str] = []
+    for value in values if isinstance(values, list) else [values]:
+        if isinstance(value, dict) and "Fn::If" in value:
+            condition, then, otherwise = value["Fn::If"]
+            if otherwise != {"Ref": "AWS::NoValue"}:
+                problems.append(f"sub {value} must be Fn::If [<condition>, <sub>, AWS::NoValue]")
+            found[_sub(then)] = condition
+        else:
+            found[_sub(value)] = None
+    return found, problems
+
+
+def github_role_problems(tpl: Any) -> list[str]:
+    """The dev GitHub Actions role: names.json name, pinned OIDC trust, boundary, scoped policy."""
+    problems = []
+    roles = {k: r for k, r in tpl.resources.items() if r["Type"] == "AWS::IAM::Role"}
+    if list(roles) != ["GitHubDevRole"]:
+        return [f"{tpl.name}: expects exactly one role, GitHubDevRole, found {sorted(roles)}"]
+    props = roles["GitHubDevRole"]["Properties"]
+    want_name = names.pattern(
+        "github_actions_role", project_id="${SageMakerProjectId}", environment="dev"
+    )
+    if _sub(props.get("RoleName")) != want_name:
+        problems.append(f"{tpl.name}: RoleName is {props.get('RoleName')}, names.json: {want_name}")
+    boundary = "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + names.pattern(
+        "platform_permissions_boundary"
+    )
+    if _sub(props.get("PermissionsBoundary")) != boundary:
+        problems.append(f"{tpl.name}: PermissionsBoundary must be {boundary}")
+    statements = props.get("AssumeRolePolicyDocument", {}).get("Statement", [])
+    if len(statements) != 1:
+        return [*problems, f"{tpl.name}: the trust must have exactly one statement"]
+    (trust,) = statements
+    if trust.get("Action") != "sts:AssumeRoleWithWebIdentity" or trust.get("Effect") != "Allow":
+        problems.append(f"{tpl.name}: the trust must allow sts:AssumeRoleWithWebIdentity only")
+    if _sub(trust.get("Principal", {}).get("Federated")) != OIDC_PROVIDER:
+        problems.append(f"{tpl.name}: the trust must name the GitHub OIDC provider {OIDC_PROVIDER}")
+    condition = trust.get("Condition", {})
+    if set(condition) != {"StringEquals"}:
+        problems.append(f"{tpl.name}: the trust's conditions must be StringEquals only")
+    equals = condition.get("StringEquals", {})
+    if equals.get(f"{OIDC_HOST}:aud") != "sts.amazonaws.com":
+        problems.append(f"{tpl.name}: aud must be pinned to sts.amazonaws.com")
+    if set(equals) != {f"{OIDC_HOST}:aud", f"{OIDC_HOST}:sub"}:
+        problems.append(f"{tpl.name}: the trust conditions must be exactly aud and sub")
+    found, shape = trusted_dev_subjects(equals.get(f"{OIDC_HOST}:sub", []))
+    problems += [f"{tpl.name}: {p}" for p in shape]
+    expected = expected_dev_subjects(tpl)
+    if found != expected:
+        problems.append(
+            f"{tpl.name}: trusted subjects {found} != the template's repositories {expected}"
+        )
+    ssm_params = {
+        p: spec.get("Default")
+        for p, spec in tpl.parameters.items()
+        if spec["Type"].startswith("AWS::SSM::Parameter::")
+    }
+    policies = props.get("Policies", [])
+    if len(policies) != 1:
+        return [*problems, f"{tpl.name}: the role needs exactly one inline policy"]
+    by_sid = {st.get("Sid"): st for st in policies[0]["PolicyDocument"]["Statement"]}
+    reads = by_sid.get("ReadPlatformSettings", {}).get("Resource", [])
+    prefix = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+    want_reads = [prefix + names.ssm_parameter(k) for k in WORKFLOW_SSM_READS]
+    if sorted(_sub(r) for r in reads) != sorted(want_reads):
+        problems.append(f"{tpl.name}: SSM reads {reads} != the workflow's {want_reads}")
+    passing = by_sid.get("PassOnlyThePlatformExecutionRole", {})
+    role_param = tpl.parameter_of(passing.get("Resource"))
+    if role_param is None or ssm_params.get(role_param) != names.ssm_parameter(
+        "sagemaker_execution_role_arn"
+    ):
+        problems.append(f"{tpl.name}: iam:PassRole must name only the platform execution role")
+    if passing.get("Condition") != {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }:
+        problems.append(f"{tpl.name}: iam:PassRole must be limited to sagemaker.amazonaws.com")
+    tag = "sagemaker:project-id"
+    for sid in ("CreateAndTagPipelinesOfThisProject", "RunPipelinesOfThisProject"):
+        cond = by_sid.get(sid, {}).get("Condition", {})
+        keys = {
+            k
+            for block in cond.values()
+            for k, v in block.items()
+            if v == {"Ref": "SageMakerProjectId"}
+        }
+        if not keys & {f"aws:RequestTag/{tag}", f"aws:ResourceTag/{tag}"}:
+            problems.append(f"{tpl.name}: {sid} must be scoped by the {tag} tag")
+    output = tpl.body.get("Outputs", {}).get("GitHubDevRoleArn", {}).get("Value")
+    if output != {"Fn::GetAtt": ["GitHubDevRole", "Arn"]}:
+        problems.append(f"{tpl.name}: output GitHubDevRoleArn must be the role's ARN")
     return problems
 
 
@@ -371,6 +501,95 @@ def test_names_follow_shared_patterns(name: str, template_by_name: dict[str, Any
     assert_clean(name_problems(template_by_name[name]))
 
 
+@pytest.mark.parametrize("name", TEMPLATE_NAMES)
+def test_github_dev_role(name: str, template_by_name: dict[str, Any]) -> None:
+    assert_clean(github_role_problems(template_by_name[name]))
+
+
+def test_github_dev_role_trusts_exactly_the_repositories() -> None:
+    """The expected subjects come from the repo_name properties, the byoc one conditional."""
+    from project_templates_harness import TEMPLATE_PATHS, load_template  # type: ignore[import-not-found]
+
+    tpl = {p.stem: load_template(p) for p in TEMPLATE_PATHS}["model-building-training-deployment"]
+    assert expected_dev_subjects(tpl) == {
+        "repo:${GitHubOrg}/${ProjectName}-build:environment:dev": None,
+        "repo:${GitHubOrg}/${ProjectName}-deploy:environment:dev": None,
+        "repo:${GitHubOrg}/${ProjectName}-byoc:environment:dev": "CreateByoc",
+    }
+
+
+def _role(body: dict[str, Any]) -> dict[str, Any]:
+    props: dict[str, Any] = body["Resources"]["GitHubDevRole"]["Properties"]
+    return props
+
+
+def _trust_equals(body: dict[str, Any]) -> dict[str, Any]:
+    equals: dict[str, Any] = _role(body)["AssumeRolePolicyDocument"]["Statement"][0]["Condition"][
+        "StringEquals"
+    ]
+    return equals
+
+
+@pytest.mark.parametrize(
+    ("case", "mutate"),
+    [
+        (
+            "repository renamed alone",
+            lambda b: b["Resources"]["ModelDeployRepository"]["Properties"].update(
+                repo_name={"Fn::Sub": "${ProjectName}-serve"}
+            ),
+        ),
+        (
+            "byoc trusted unconditionally",
+            lambda b: _trust_equals(b).update(
+                {
+                    f"{OIDC_HOST}:sub": [
+                        *_trust_equals(b)[f"{OIDC_HOST}:sub"][:2],
+                        {"Fn::Sub": "repo:${GitHubOrg}/${ProjectName}-byoc:environment:dev"},
+                    ]
+                }
+            ),
+        ),
+        (
+            "any environment",
+            lambda b: _trust_equals(b)[f"{OIDC_HOST}:sub"].__setitem__(
+                0, {"Fn::Sub": "repo:${GitHubOrg}/${ProjectName}-build:environment:prod"}
+            ),
+        ),
+        ("aud dropped", lambda b: _trust_equals(b).pop(f"{OIDC_HOST}:aud")),
+        (
+            "role renamed",
+            lambda b: _role(b).update(
+                RoleName={"Fn::Sub": "mlops-suite-${SageMakerProjectId}-gh-dev"}
+            ),
+        ),
+        ("boundary dropped", lambda b: _role(b).pop("PermissionsBoundary")),
+        (
+            "PassRole to any service",
+            lambda b: [
+                st.pop("Condition")
+                for st in _role(b)["Policies"][0]["PolicyDocument"]["Statement"]
+                if st["Sid"] == "PassOnlyThePlatformExecutionRole"
+            ],
+        ),
+        (
+            "StringLike added",
+            lambda b: _role(b)["AssumeRolePolicyDocument"]["Statement"][0]["Condition"].update(
+                StringLike={f"{OIDC_HOST}:sub": "repo:*"}
+            ),
+        ),
+    ],
+)
+def test_github_role_check_fails_on_one_sided_change(
+    case: str, mutate: Callable[[dict[str, Any]], Any], template_by_name: dict[str, Any]
+) -> None:
+    tpl = template_by_name["model-building-training-deployment"]
+    assert github_role_problems(tpl) == []
+    body = copy.deepcopy(tpl.body)
+    mutate(body)
+    assert github_role_problems(tpl.with_body(body)), case
+
+
 def test_derived_names_equal_copier_answers(questionnaire: Any) -> None:
     """The names the templates build equal the answers Copier derives for the rendered repos."""
     data = {
@@ -413,6 +632,11 @@ def test_shared_core_is_identical(templates: list[Any]) -> None:
     for tpl in templates[1:]:
         for logical in single:
             assert tpl.resources[logical] == first.resources[logical], (tpl.name, logical)
+    for tpl in templates[1:]:
+        role, first_role = _role(tpl.body), _role(first.body)
+        for prop in set(role) | set(first_role):
+            if prop != "AssumeRolePolicyDocument":  # trusts differ: each names its own repos
+                assert role.get(prop) == first_role.get(prop), (tpl.name, "GitHubDevRole", prop)
     cross = [t for t in templates if "CrossAccount" in t.body.get("Conditions", {})]
     assert len(cross) == 2, "two templates deploy across accounts"
     for logical in ("ArtifactBucketPolicy", "ModelPackageGroup"):

@@ -152,7 +152,9 @@ def test_outputs_come_from_the_handler(deployment: Deployment) -> None:
     assert deployment.outputs["ModelPackageGroupName"] == deployment.case.group
     assert deployment.outputs["ArtifactBucketName"] == deployment.case.bucket
     expected = {f"{lid}{a}" for lid in deployment.case.repos for a in ("Url", "FullName")}
-    assert expected | {"ModelPackageGroupName", "ArtifactBucketName"} == set(deployment.outputs)
+    assert expected | {"ModelPackageGroupName", "ArtifactBucketName", "GitHubDevRoleArn"} == set(
+        deployment.outputs
+    )
 
 
 def test_properties_are_valid_copier_answers(deployment: Deployment, questionnaire: Any) -> None:
@@ -350,6 +352,56 @@ def test_model_package_group(
     assert group["ModelPackageGroupArn"] == statement["Resource"][0]
 
 
+OIDC_HOST = "token.actions.githubusercontent.com"
+
+
+def test_github_dev_role(deployment: Deployment, moto_cfn: Any, platform: Any) -> None:
+    """The role the Lambda names as AWS_ROLE_ARN (environment dev) exists, read back with boto3."""
+    iam = moto_cfn.client("iam")
+    name = names.pattern(
+        "github_actions_role", project_id=deployment.case.project_id, environment="dev"
+    )
+    role = iam.get_role(RoleName=name)["Role"]
+    assert deployment.outputs["GitHubDevRoleArn"] == role["Arn"]
+    assert role["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+    boundary = names.pattern("platform_permissions_boundary")
+    assert role["PermissionsBoundary"] == {
+        "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+        "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT_ID}:policy/{boundary}",
+    }
+    assert {t["Key"]: t["Value"] for t in role["Tags"]} == _project_tags(deployment.case)
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Effect"] == "Allow"
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert trust["Principal"] == {
+        "Federated": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/{OIDC_HOST}"
+    }
+    assert set(trust["Condition"]) == {"StringEquals"}
+    equals = trust["Condition"]["StringEquals"]
+    assert equals[f"{OIDC_HOST}:aud"] == "sts.amazonaws.com"
+    subjects = equals[f"{OIDC_HOST}:sub"]
+    # Exactly the repositories the handler created, in the org it created them in.
+    repos = sorted(data["FullName"] for data in deployment.data.values())
+    assert len(repos) == len(deployment.case.repos)
+    assert sorted(subjects) == [f"repo:{r}:environment:dev" for r in repos]
+    # The policy names this project's bucket, the platform's key and execution role.
+    (policy_name,) = iam.list_role_policies(RoleName=name)["PolicyNames"]
+    doc = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+    by_sid = {st["Sid"]: st for st in doc["Statement"]}
+    bucket = f"arn:aws:s3:::{deployment.case.bucket}"
+    assert by_sid["ListProjectArtifactBucket"]["Resource"] == bucket
+    assert by_sid["ReadWriteProjectArtifacts"]["Resource"] == f"{bucket}/*"
+    assert by_sid["PlatformKeyThroughS3Only"]["Resource"] == platform.kms_key_arn
+    assert by_sid["PassOnlyThePlatformExecutionRole"]["Resource"] == platform.execution_role_arn
+    for sid in ("CreateAndTagPipelinesOfThisProject", "RunPipelinesOfThisProject"):
+        values = [v for block in by_sid[sid]["Condition"].values() for v in block.values()]
+        assert values, sid
+        assert set(values) == {deployment.case.project_id}, (sid, values)
+    wildcard = [st["Sid"] for st in doc["Statement"] if st["Resource"] == "*"]
+    assert wildcard == ["WhoAmI"]
+    assert by_sid["WhoAmI"]["Action"] == "sts:GetCallerIdentity"
+
+
 def test_deploy_repository_is_published_for_the_trigger(
     deployment: Deployment, moto_cfn: Any
 ) -> None:
@@ -433,6 +485,8 @@ def _assert_nothing_left(moto_cfn: Any, case_id: str, region: str) -> None:
     ] == []
     rules = moto_cfn.client("events", region).list_rules()["Rules"]
     assert [r for r in rules if case_id in r["Name"]] == []
+    roles = moto_cfn.client("iam", region).list_roles()["Roles"]
+    assert [r["RoleName"] for r in roles if case_id in r["RoleName"]] == []
 
 
 def test_handler_failure_rolls_back_with_its_reason(
@@ -497,6 +551,9 @@ def test_stack_delete_sends_delete_to_each_repository(
         if e["StackId"] == stack_id and e["RequestType"] == "Delete"
     ]
     assert [e["PhysicalResourceId"] for e in deletes] == ["my-org/churn-model"]
+    role = names.pattern("github_actions_role", project_id="p-dddddddddd01", environment="dev")
+    with pytest.raises(ClientError, match="NoSuchEntity"):
+        moto_cfn.client("iam").get_role(RoleName=role)
 
 
 # --- what moto lacks is named, not skipped silently -----------------------------------------------
@@ -533,7 +590,8 @@ def test_moto_gaps_are_named(
             "VersioningConfiguration, OwnershipControls, LoggingConfiguration and "
             "LifecycleConfiguration: the harness applies them through "
             "moto's S3 and SageMaker backends. It also fixes moto where it differs from "
-            'CloudFormation: map-form SSM tags, `Principal: "*"` in the log-delivery check, '
+            "CloudFormation: map-form SSM tags, inline role policies stored as Python repr, "
+            '`Principal: "*"` in the log-delivery check, '
             "AWS::NoValue inside lists, outputs of a rolled-back stack, parameter constraints "
             "(AllowedPattern/AllowedValues/lengths/ranges, which moto does not enforce), and "
             "FAILED answers of custom resources (which moto ignores, leaving the stack hanging)"

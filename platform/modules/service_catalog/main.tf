@@ -18,6 +18,13 @@ locals {
 
   studio_visibility = { "sagemaker:studio-visibility" = "true" }
 
+  # Each project stack creates its GitHub Actions role (names.json `github_actions_role`); project
+  # ids are "p-" and 12 characters, so `?` pins the length and keeps other mlops-suite roles out.
+  project_github_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${replace(replace(local.names.patterns.github_actions_role,
+  "{project_id}", "p-????????????"), "{environment}", "*")}"
+  # The boundary the bootstrap stack creates; the templates set it on their roles by this name.
+  platform_boundary_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${local.names.patterns.platform_permissions_boundary}"
+
   project_bucket_arn = "arn:${local.partition}:s3:::${replace(replace(replace(local.names.patterns.artifact_bucket,
   "{project_id}", "*"), "{account_id}", local.account_id), "{region}", local.region)}"
 
@@ -31,7 +38,8 @@ locals {
     }]
   }
 
-  # Exactly what the project templates create, nothing more (no IAM writes).
+  # Exactly what the project templates create, nothing more: in IAM only the project's GitHub
+  # Actions roles, and only with the platform boundary (no iam:PassRole).
   launch_policy = {
     Version = "2012-10-17"
     Statement = [
@@ -88,6 +96,21 @@ locals {
         Effect   = "Allow"
         Action   = ["ssm:PutParameter", "ssm:DeleteParameter", "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource"]
         Resource = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${replace(local.names.patterns.project_deploy_repo_parameter, "{project_id}", "*")}"]
+      },
+      {
+        Sid      = "ProjectGitHubRolesOnlyWithTheBoundary"
+        Effect   = "Allow"
+        Action   = ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"]
+        Resource = [local.project_github_role_arn]
+        Condition = {
+          StringEquals = { "iam:PermissionsBoundary" = local.platform_boundary_arn }
+        }
+      },
+      {
+        Sid      = "ManageProjectGitHubRoles"
+        Effect   = "Allow"
+        Action   = ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"]
+        Resource = [local.project_github_role_arn]
       },
       {
         Sid      = "CallPlatformLambdas"

@@ -65,8 +65,27 @@ run "one_product_and_s3_template_per_file" {
   }
 
   assert {
-    condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.launch.policy).Statement : anytrue([for a in flatten([s.Action]) : startswith(a, "iam:")])])
-    error_message = "the launch role must not be able to touch IAM"
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.launch.policy).Statement :
+      s.Resource == ["arn:aws:iam::111111111111:role/mlops-suite-p-????????????-github-*"]
+    if anytrue([for a in flatten([s.Action]) : startswith(a, "iam:")])])
+    error_message = "in IAM the launch role may only touch the projects' GitHub Actions roles (mlops-suite-p-<12>-github-*)"
+  }
+
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.launch.policy).Statement :
+      try(s.Condition.StringEquals["iam:PermissionsBoundary"], "") == "arn:aws:iam::111111111111:policy/mlops-suite-platform-boundary"
+    if length(setintersection(flatten([s.Action]), ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy"])) > 0])
+    error_message = "the launch role may create roles and write their policies only with the platform permissions boundary"
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.launch.policy).Statement : s if contains(flatten([s.Action]), "iam:CreateRole")]) == 1
+    error_message = "the launch role must be able to create the projects' GitHub Actions roles"
+  }
+
+  assert {
+    condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.launch.policy).Statement : anytrue([for a in flatten([s.Action]) : contains(["iam:PassRole", "iam:AttachRolePolicy", "iam:DeleteRolePermissionsBoundary", "iam:*"], a)])])
+    error_message = "the launch role must not pass roles, attach managed policies or remove boundaries"
   }
 
   assert {
