@@ -210,13 +210,19 @@ def test_workflows_pin_actions_and_grant_least_permissions(
 ) -> None:
     repo = renders[stem]
     answers = rendering.load_answers_file(repo)
-    for name in ("ci.yml", "train.yml", "template-update.yml"):
+    # Only the update workflow writes: it pushes a branch and opens the pull request.
+    allowed_writes = {
+        "ci.yml": set(),
+        "train.yml": {"id-token"},
+        "template-update.yml": {"contents", "pull-requests"},
+    }
+    for name, allowed in allowed_writes.items():
         text = (repo / ".github" / "workflows" / name).read_text(encoding="utf-8")
         workflow = yaml.safe_load(text)
         assert workflow["permissions"] == {}, name
         for job in workflow["jobs"].values():
             writes = {k for k, v in job["permissions"].items() if v != "read"}
-            assert writes <= {"id-token"}, (name, writes)
+            assert writes <= allowed, (name, writes)
             for step in job["steps"]:
                 if "uses" in step:
                     line = next(ln for ln in text.splitlines() if step["uses"] in ln)
@@ -226,7 +232,8 @@ def test_workflows_pin_actions_and_grant_least_permissions(
             for step in job["steps"]:
                 # Expressions reach shell commands only through env, never inline.
                 assert "${{" not in step.get("run", ""), (name, step)
-        assert f'python-version: "{answers["python_version"]}"' in text
+        if name != "template-update.yml":  # copier needs no particular Python
+            assert f'python-version: "{answers["python_version"]}"' in text
     train = yaml.safe_load((repo / ".github" / "workflows" / "train.yml").read_text("utf-8"))
     (job,) = train["jobs"].values()
     assert job["environment"] == "dev"
