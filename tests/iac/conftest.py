@@ -15,7 +15,8 @@ from typing import Any
 
 import hcl2
 import pytest
-import yaml
+
+from mlops_suite import cfn_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM = ROOT / "platform"
@@ -34,30 +35,9 @@ POLICY_ATTRIBUTES = {
 }
 
 
-class CfnLoader(yaml.SafeLoader):
-    """YAML loader that keeps CloudFormation short-form intrinsics as their long form."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = str(value).split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
 def load_cfn(path: Path) -> dict[str, Any]:
     """Parse a CloudFormation template, intrinsics included."""
-    data: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=CfnLoader)  # noqa: S506
+    data: dict[str, Any] = cfn_yaml.load(path.read_text(encoding="utf-8"))
     return data
 
 

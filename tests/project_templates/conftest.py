@@ -26,9 +26,8 @@ from typing import Any
 from unittest import mock
 
 import pytest
-import yaml
 
-from mlops_suite import names, rendering
+from mlops_suite import cfn_yaml, names, rendering
 from mlops_suite.handlers import resource
 
 # Test modules import the harness under this name (pytest's importlib mode makes conftest.py
@@ -65,26 +64,6 @@ class PendingKindWarning(UserWarning):
 
 
 # --- templates -----------------------------------------------------------------------------------
-
-
-class _CfnLoader(yaml.SafeLoader):
-    """YAML loader that turns CloudFormation short-form tags into their long form."""
-
-
-def _cfn_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
-    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if tag_suffix == "GetAtt":
-            value = str(value).split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
 
 
 @dataclass(frozen=True)
@@ -139,7 +118,7 @@ class ProjectTemplate:
 
 def load_template(path: Path) -> ProjectTemplate:
     text = path.read_text(encoding="utf-8")
-    body = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    body = cfn_yaml.load(text)
     return ProjectTemplate(path, text, body)
 
 
