@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 
-from mlops_suite.handlers import templates
 from mlops_suite.local.github_double import GitHubDouble
 
 # The tests import their helpers as `lambda_support` (tests/ is not a package).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lambda_support import PROD_TEAM, REGION, Catcher, configure_platform
+from lambda_support import REGION, Catcher, configure_platform
 
 
 @pytest.fixture
@@ -46,21 +45,6 @@ def catcher() -> Iterator[Catcher]:
     yield holder["c"]
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def template_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The template tree exactly as the Lambda artifact bundles it (no git)."""
-    dst = tmp_path_factory.mktemp("bundle") / "_suite"
-    templates.bundle(dst)
-    return dst
-
-
-@pytest.fixture
-def double() -> Iterator[GitHubDouble]:
-    with GitHubDouble(orgs=("my-org",), teams=("ml-team", PROD_TEAM)) as gh:
-        yield gh
-        assert not gh.unrouted, f"calls the double does not implement: {gh.unrouted}"
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ over HTTP. Only kinds the questionnaire offers can be rendered; other kinds are 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,27 +22,12 @@ from project_templates_harness import (  # type: ignore[import-not-found]  # our
 )
 
 from mlops_suite import names
-from mlops_suite.handlers import clone_repo, templates
+from mlops_suite.handlers import clone_repo
 from mlops_suite.local.github_double import GitHubDouble
 
 REGION = "ap-southeast-2"  # a region no other test here seeds
 PROD_TEAM = "platform-approvers"
 RELEASE = "v9.9.9"
-
-
-@pytest.fixture(scope="module")
-def template_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The template tree as the Lambda artifact bundles it (no git)."""
-    dst = tmp_path_factory.mktemp("bundle") / "_suite"
-    templates.bundle(dst)
-    return dst
-
-
-@pytest.fixture
-def double() -> Iterator[GitHubDouble]:
-    with GitHubDouble(orgs=("my-org",), teams=("ml-team", PROD_TEAM)) as gh:
-        yield gh
-        assert not gh.unrouted, f"calls the double does not implement: {gh.unrouted}"
 
 
 @pytest.fixture
