@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 # Set before the SageMaker SDK is first imported (lazily, by the commands below).
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-# The SDK logs every default it applies; a console run only needs its own output and errors.
-for _logger in ("sagemaker", "sagemaker.config", "botocore.credentials"):
+# The SDK logs every default it applies and botocore every endpoint it resolves (the step
+# scripts turn INFO on in-process); a console run only needs its own output and errors.
+for _logger in ("sagemaker", "sagemaker.config", "botocore"):
     logging.getLogger(_logger).setLevel(logging.ERROR)
 warnings.filterwarnings("ignore", message="Running within a PipelineSession")
 
