@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 # The SDK logs every default it applies and botocore every endpoint it resolves (the step
 # scripts turn INFO on in-process); a console run only needs its own output and errors.
-for _logger in ("sagemaker", "sagemaker.config", "botocore"):
+for _logger in ("sagemaker", "sagemaker.config", "botocore.credentials"):
     logging.getLogger(_logger).setLevel(logging.ERROR)
+logging.getLogger("botocore").setLevel(logging.WARNING)
 warnings.filterwarnings("ignore", message="Running within a PipelineSession")
 
 ROLE_ENV = "SAGEMAKER_EXECUTION_ROLE_ARN"
