@@ -152,9 +152,10 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def benchmarks(session: nox.Session) -> None:
-    """Print render times per kind against a plain-Jinja floor, and rendered-check wall times."""
-    session.install("-e", ".", "nox")
+    """Print render times against a plain-Jinja floor, rendered-check and Lambda Create times."""
+    session.install("-e", ".[lambda,test]", "nox")
     session.run("python", "benchmarks/render.py", *session.posargs)
+    session.run("python", "benchmarks/lambda_create.py")
 
 
 # --- lambda (issue 3) -----------------------------------------------------------------------------
