@@ -437,6 +437,6 @@ def bootstrap_lint(session: nox.Session) -> None:
 @nox.session(tags=["iac"])
 def iac_policy(session: nox.Session) -> None:
     """The IaC policy tests alone (tests/iac: IAM, OIDC trust, buckets, names, roots, READMEs)."""
-    session.install("pytest>=8", "python-hcl2>=7", "pyyaml>=6")
-    # --confcutdir: tests/iac needs neither the package nor the suite-wide fixtures.
+    session.install("-e", ".", "pytest>=8", "python-hcl2>=7")
+    # --confcutdir: tests/iac needs the package (names, CFN YAML), not the suite-wide fixtures.
     session.run("pytest", "--confcutdir=tests/iac", *(session.posargs or ["-q", "tests/iac"]))
