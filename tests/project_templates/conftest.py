@@ -684,6 +684,37 @@ class _Request:
     error: str = ""
 
 
+def _wrap_cfn_create(
+    patch: Callable[[Any], Any],
+    model: Any,
+    *,
+    before: Callable[[dict[str, Any]], None] | None = None,
+    after: Callable[[Any, dict[str, Any], str], Any] | None = None,
+) -> None:
+    """Patch `model.create_from_cloudformation_json`, where moto differs from CloudFormation.
+
+    `before` fixes the resource's Properties in place; `after` gets the created object, the
+    Properties and the account id, and returns the object to keep.
+    """
+    original = model.create_from_cloudformation_json.__func__
+
+    def create(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        props = cloudformation_json.get("Properties", {})
+        if before:
+            before(props)
+        made = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        return after(made, props, account_id) if after else made
+
+    patch(mock.patch.object(model, "create_from_cloudformation_json", classmethod(create)))
+
+
 class MotoCloudFormation:
     """moto in server mode on loopback, whose CloudFormation runs our Lambda handlers in-process.
 
@@ -727,26 +758,7 @@ class MotoCloudFormation:
                 CloudFormationResponse, "process_cfn_response", self._response_patch()
             )
         )
-        original_custom = CustomModel.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-        def create_custom(
-            cls: Any,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
-        ) -> Any:
-            custom = original_custom(
-                cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-            )
-            return harness._await_create(custom)
-
-        patch(
-            mock.patch.object(
-                CustomModel, "create_from_cloudformation_json", classmethod(create_custom)
-            )
-        )
+        _wrap_cfn_create(patch, CustomModel, after=lambda custom, *_: harness._await_create(custom))
         original_create = Stack.create_resources
 
         def create_resources(stack: Any) -> None:
@@ -799,30 +811,14 @@ class MotoCloudFormation:
                 },
             )
         )
-        original_bucket = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
 
-        def create_bucket(
-            cls: Any,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
-        ) -> Any:
+        def bucket_extras(bucket: Any, props: dict[str, Any], account_id: str) -> Any:
             from moto.s3.models import s3_backends
 
-            bucket = original_bucket(
-                cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-            )
-            props = cloudformation_json.get("Properties", {})
             _apply_bucket_extras(s3_backends[account_id]["aws"], bucket.name, props)
             return bucket
 
-        patch(
-            mock.patch.object(
-                FakeBucket, "create_from_cloudformation_json", classmethod(create_bucket)
-            )
-        )
+        _wrap_cfn_create(patch, FakeBucket, after=bucket_extras)
         original_log_check = FakeBucket._log_permissions_enabled_policy
 
         def log_check(target_bucket: Any, target_prefix: str | None) -> bool:
@@ -847,54 +843,23 @@ class MotoCloudFormation:
         )
         from moto.ssm.models import Parameter as SsmParameter
 
-        original_ssm = SsmParameter.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-        def create_ssm_parameter(
-            cls: Any,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
-        ) -> Any:
+        def ssm_tags_as_list(props: dict[str, Any]) -> None:
             # CloudFormation writes an SSM parameter's Tags as a map; moto 5.2.5 expects the API's
             # list of Key/Value pairs and crashes on the map.
-            props = cloudformation_json.get("Properties", {})
             if isinstance(props.get("Tags"), dict):
                 props["Tags"] = [{"Key": k, "Value": v} for k, v in props["Tags"].items()]
-            return original_ssm(
-                cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-            )
 
-        patch(
-            mock.patch.object(
-                SsmParameter, "create_from_cloudformation_json", classmethod(create_ssm_parameter)
-            )
-        )
+        _wrap_cfn_create(patch, SsmParameter, before=ssm_tags_as_list)
         from moto.iam.models import Role as IamRole
 
-        original_role = IamRole.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-        def create_role(
-            cls: Any,
-            resource_name: str,
-            cloudformation_json: Any,
-            account_id: str,
-            region_name: str,
-            **kwargs: Any,
-        ) -> Any:
+        def role_policies_as_json(props: dict[str, Any]) -> None:
             # moto 5.2.5 stores an inline policy given as a map with str(), so GetRolePolicy
             # returns Python's repr instead of JSON; CloudFormation stores the JSON document.
-            for policy in cloudformation_json.get("Properties", {}).get("Policies", []):
+            for policy in props.get("Policies", []):
                 if isinstance(policy.get("PolicyDocument"), dict):
                     policy["PolicyDocument"] = json.dumps(policy["PolicyDocument"])
-            return original_role(
-                cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
-            )
 
-        patch(
-            mock.patch.object(IamRole, "create_from_cloudformation_json", classmethod(create_role))
-        )
+        _wrap_cfn_create(patch, IamRole, before=role_policies_as_json)
         server = ThreadedMotoServer(
             ip_address="127.0.0.1", port=self.port, verbose=bool(os.environ.get("PT_MOTO_VERBOSE"))
         )
