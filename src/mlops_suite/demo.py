@@ -21,19 +21,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from mlops_suite import names, rendering
-from mlops_suite.local.aws import DEFAULT_ACCOUNT, EmbeddedAWS, embedded_aws
+from mlops_suite.local.aws import DEFAULT_ACCOUNT, EmbeddedAWS, embedded_aws, patched_environ
+from mlops_suite.local.lambda_runtime import LocalContext, cfn_response_endpoint
 
 DEFAULT_ANSWERS = rendering.SUITE_ROOT / "tests" / "answers" / "model-training-minimal.yml"
 REVIEWERS = "platform-approvers"
@@ -42,58 +39,6 @@ RELEASE = "v0.0.0-demo"
 
 def banner(text: str) -> None:
     print(f"\n=== {text} ===", flush=True)
-
-
-class DemoContext:
-    """The Lambda context the handlers read: a deadline `seconds` from now."""
-
-    def __init__(self, name: str, seconds: float = 300.0) -> None:
-        self.deadline = time.monotonic() + seconds
-        self.function_name = name
-        self.aws_request_id = str(uuid.uuid4())
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self.deadline - time.monotonic()) * 1000), 0)
-
-
-@contextmanager
-def cfn_response_endpoint() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A loopback stand-in for CloudFormation's pre-signed response URL; yields (url, answers)."""
-    answers: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:
-            answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: the demo prints what matters."""
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/cfn-response", answers
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@contextmanager
-def patched_environ(**values: str) -> Iterator[None]:
-    """Set environment variables for the block, restoring the previous values after it."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def make_venv(repo: Path, venv: Path) -> Path:
@@ -169,7 +114,7 @@ def create_repo(data: dict[str, Any], response_url: str) -> None:
         "ResourceType": "Custom::GitHubRepository",
         "ResourceProperties": {"ServiceToken": function, **{k: str(v) for k, v in data.items()}},
     }
-    clone_repo.handler(event, DemoContext("mlops-suite-clone-repo"))
+    clone_repo.handler(event, LocalContext(function_name="mlops-suite-clone-repo"))
 
 
 def git_clone(url: str, token: str, dst: Path) -> None:
@@ -214,7 +159,7 @@ def approve_and_dispatch(aws: EmbeddedAWS, package: dict[str, Any], group: str) 
             "ModelPackageStatus": "Completed",
         },
     }
-    model_approval.handler(event, DemoContext("mlops-suite-model-approval"))
+    model_approval.handler(event, LocalContext(function_name="mlops-suite-model-approval"))
 
 
 def run(answers_file: Path, work: Path) -> dict[str, Any]:
@@ -230,7 +175,7 @@ def run(answers_file: Path, work: Path) -> dict[str, Any]:
         ExitStack() as stack,
         embedded_aws(region) as aws,
         GitHubDouble(orgs=(org,), teams=(data["owner"], REVIEWERS)) as gh,
-        cfn_response_endpoint() as (response_url, cfn_answers),
+        cfn_response_endpoint() as catcher,
     ):
         banner("1. platform team: SSM parameters and GitHub App secret")
         seed_platform(aws, gh, org)
@@ -243,8 +188,8 @@ def run(answers_file: Path, work: Path) -> dict[str, Any]:
         )
 
         banner(f"2. project stack: Custom::GitHubRepository ({data['repo_kind']}) -> clone-repo")
-        create_repo(data, response_url)
-        answer = cfn_answers[-1]
+        create_repo(data, catcher.url)
+        answer = catcher.wait()[-1]
         print(f"CloudFormation answer: {answer['Status']} {answer.get('Reason', '')}".rstrip())
         if answer["Status"] != "SUCCESS":
             raise SystemExit(f"demo failed: the clone-repo handler answered {answer}")

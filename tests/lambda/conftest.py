@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from mlops_suite.local.github_double import GitHubDouble
+from mlops_suite.local.lambda_runtime import cfn_response_endpoint
 
 # The tests import their helpers as `lambda_support` (tests/ is not a package).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -23,28 +19,8 @@ from lambda_support import REGION, Catcher, configure_platform
 
 @pytest.fixture
 def catcher() -> Iterator[Catcher]:
-    holder: dict[str, Catcher] = {}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_PUT(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            holder["c"].arrival.append(time.monotonic())
-            holder["c"].headers.append(dict(self.headers))
-            holder["c"].responses.append(json.loads(body))
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    holder["c"] = Catcher(url=f"http://127.0.0.1:{server.server_address[1]}/response?sig=abc")
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield holder["c"]
-    server.shutdown()
-    server.server_close()
+    with cfn_response_endpoint() as caught:
+        yield caught
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ import boto3
 
 from mlops_suite import names
 from mlops_suite.local.github_double import GitHubDouble
+from mlops_suite.local.lambda_runtime import LocalContext, ResponseCatcher
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 REGION = "eu-west-1"
@@ -26,32 +25,14 @@ def load_event(name: str) -> dict[str, Any]:
     return data
 
 
-class FakeContext:
+class FakeContext(LocalContext):
     """The Lambda context: remaining time counts down from `seconds`."""
 
     def __init__(self, seconds: float = 300.0) -> None:
-        self.deadline = time.monotonic() + seconds
-        self.function_name = "mlops-suite-clone-repo"
-        self.aws_request_id = "test-request"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(int((self.deadline - time.monotonic()) * 1000), 0)
+        super().__init__(seconds, function_name="mlops-suite-clone-repo")
 
 
-@dataclass
-class Catcher:
-    """A loopback HTTP server standing in for CloudFormation's pre-signed response URL."""
-
-    url: str
-    responses: list[dict[str, Any]] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-    arrival: list[float] = field(default_factory=list)
-
-    def wait(self, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
-        end = time.monotonic() + timeout
-        while len(self.responses) < count and time.monotonic() < end:
-            time.sleep(0.02)
-        return self.responses
+Catcher = ResponseCatcher
 
 
 def configure_platform(

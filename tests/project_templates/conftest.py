@@ -29,6 +29,7 @@ import pytest
 
 from mlops_suite import cfn_yaml, names, rendering
 from mlops_suite.handlers import resource
+from mlops_suite.local.lambda_runtime import LocalContext
 
 # Test modules import the harness under this name (pytest's importlib mode makes conftest.py
 # importable only through sys.modules).
@@ -456,16 +457,6 @@ class RecordingTrigger:
 
     def __call__(self, event: dict[str, Any], context: object) -> None:
         self.events.append(event)
-
-
-class FakeContext:
-    """The bits of a Lambda context a handler reads."""
-
-    function_name = "stand-in"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 # --- moto: CloudFormation that runs our handlers in-process -------------------------------------
@@ -934,7 +925,7 @@ class MotoCloudFormation:
         handler = self.handlers.get(":".join(function_arn.split(":")[:7]))  # without a version
         if handler is None:
             raise AssertionError(f"no in-process handler registered for Lambda {function_arn}")
-        handler(event, FakeContext())
+        handler(event, LocalContext(60.0))
 
     def _await_create(self, custom: Any) -> Any:
         """Block like CloudFormation until the handler answered; SUCCESS feeds Fn::GetAtt."""

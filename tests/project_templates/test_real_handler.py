@@ -16,7 +16,6 @@ import pytest
 import yaml
 from project_templates_harness import (  # type: ignore[import-not-found]  # our conftest.py
     ACCOUNT_ID,
-    FakeContext,
     RecordingTrigger,
     seed_platform,
 )
@@ -24,6 +23,7 @@ from project_templates_harness import (  # type: ignore[import-not-found]  # our
 from mlops_suite import names
 from mlops_suite.handlers import clone_repo
 from mlops_suite.local.github_double import GitHubDouble
+from mlops_suite.local.lambda_runtime import LocalContext
 
 REGION = "ap-southeast-2"  # a region no other test here seeds
 PROD_TEAM = "platform-approvers"
@@ -39,7 +39,7 @@ def real_platform(
 
     def handler(event: dict[str, Any], context: object) -> None:
         calls.append(event)
-        clone_repo.handler(event, FakeContext())
+        clone_repo.handler(event, LocalContext())
 
     platform = seed_platform(moto_cfn, REGION, "my-org", handler, RecordingTrigger())
     platform.calls = calls

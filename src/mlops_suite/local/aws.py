@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,16 +54,23 @@ def embedded_aws(
         "AWS_DEFAULT_REGION": region,
         "AWS_REGION": region,
     }
-    saved: Mapping[str, str | None] = {k: os.environ.get(k) for k in env}
-    if patch_environ:
-        os.environ.update(env)
     try:
-        yield EmbeddedAWS(endpoint_url=env["AWS_ENDPOINT_URL"], region=region, env=env)
+        with patched_environ(**(env if patch_environ else {})):
+            yield EmbeddedAWS(endpoint_url=env["AWS_ENDPOINT_URL"], region=region, env=env)
     finally:
         server.stop()
-        if patch_environ:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+
+
+@contextmanager
+def patched_environ(**values: str) -> Iterator[None]:
+    """Set environment variables for the block, restoring the previous values after it."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
