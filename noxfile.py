@@ -140,6 +140,20 @@ def workflows(session: nox.Session) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+@nox.session(tags=["lint"])
+def pre_commit(session: nox.Session) -> None:
+    """Run every pre-commit hook over a clean clone of the committed tree."""
+    session.install("pre-commit")
+    work = Path(tempfile.mkdtemp(prefix="pre-commit-"))
+    clone = work / "suite"
+    session.run("git", "clone", "--quiet", str(ROOT), str(clone), external=True)
+    # Keep the hook venvs between runs: pre-commit installs them from PyPI once.
+    env = {"PRE_COMMIT_HOME": str(Path(session.virtualenv.location) / "pre-commit-home")}
+    with session.chdir(clone):
+        session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", env=env)
+    shutil.rmtree(work, ignore_errors=True)
+
+
 # --- demo and benchmarks -------------------------------------------------------------------------
 
 
