@@ -32,7 +32,7 @@ def plan(tmp_path: Path, config: dict[str, Any]) -> subprocess.CompletedProcess[
     (tmp_path / "environments.json").write_text(json.dumps(config), encoding="utf-8")
     (tmp_path / "main.tf").write_text(
         f'module "config" {{\n  source = "{MODULE}"\n'
-        '  config = jsondecode(file("${path.module}/environments.json"))\n}\n',
+        '  environments_json = file("${path.module}/environments.json")\n}\n',
         encoding="utf-8",
     )
     env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}

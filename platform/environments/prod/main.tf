@@ -24,7 +24,7 @@ locals {
 module "config" {
   source = "../../modules/config"
 
-  config = jsondecode(file("${path.module}/../environments.json"))
+  environments_json = file("${path.module}/../environments.json")
 }
 
 provider "aws" {

@@ -3,8 +3,9 @@
 locals {
   environments = ["dev", "preprod", "prod"]
   personas     = ["data_scientist", "ml_engineer", "model_approver"]
-  accounts     = var.config.accounts
-  settings     = var.config.environments
+  config       = jsondecode(var.environments_json)
+  accounts     = local.config.accounts
+  settings     = local.config.environments
 
   unknown_environments = [
     for name in distinct(concat(keys(local.accounts), keys(local.settings))) : "\"${name}\""

@@ -1,6 +1,6 @@
 output "config" {
-  description = "The validated environments.json, unchanged."
-  value       = var.config
+  description = "The validated environments.json, decoded."
+  value       = local.config
 
   precondition {
     condition     = length(local.unknown_environments) == 0

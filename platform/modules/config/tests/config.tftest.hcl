@@ -1,12 +1,12 @@
 variables {
-  config = {
+  environments_json = jsonencode({
     accounts = { dev = "111111111111", preprod = "222222222222", prod = "333333333333" }
     environments = {
       dev     = { vpc_cidr = "10.80.0.0/16", user_profiles = { alice = "data_scientist" } }
       preprod = { vpc_cidr = "10.81.0.0/16" }
       prod    = { vpc_cidr = "10.82.0.0/16" }
     }
-  }
+  })
 }
 
 run "a_valid_map_passes_unchanged" {
@@ -21,10 +21,10 @@ run "a_valid_map_passes_unchanged" {
 run "an_unquoted_account_id_fails" {
   command = plan
   variables {
-    config = {
+    environments_json = jsonencode({
       accounts     = { dev = 111111111111, preprod = "222222222222", prod = "333333333333" }
       environments = { dev = { vpc_cidr = "10.80.0.0/16" }, preprod = { vpc_cidr = "10.81.0.0/16" }, prod = { vpc_cidr = "10.82.0.0/16" } }
-    }
+    })
   }
   expect_failures = [output.config]
 }
@@ -32,10 +32,10 @@ run "an_unquoted_account_id_fails" {
 run "an_unknown_environment_fails" {
   command = plan
   variables {
-    config = {
+    environments_json = jsonencode({
       accounts     = { dev = "111111111111", preprod = "222222222222", prod = "333333333333", qa = "444444444444" }
       environments = { dev = { vpc_cidr = "10.80.0.0/16" }, preprod = { vpc_cidr = "10.81.0.0/16" }, prod = { vpc_cidr = "10.82.0.0/16" } }
-    }
+    })
   }
   expect_failures = [output.config]
 }
@@ -43,10 +43,10 @@ run "an_unknown_environment_fails" {
 run "overlapping_cidrs_fail" {
   command = plan
   variables {
-    config = {
+    environments_json = jsonencode({
       accounts     = { dev = "111111111111", preprod = "222222222222", prod = "333333333333" }
       environments = { dev = { vpc_cidr = "10.80.0.0/16" }, preprod = { vpc_cidr = "10.80.128.0/17" }, prod = { vpc_cidr = "10.82.0.0/16" } }
-    }
+    })
   }
   expect_failures = [output.config]
 }
@@ -54,14 +54,14 @@ run "overlapping_cidrs_fail" {
 run "an_unknown_persona_fails" {
   command = plan
   variables {
-    config = {
+    environments_json = jsonencode({
       accounts = { dev = "111111111111", preprod = "222222222222", prod = "333333333333" }
       environments = {
         dev     = { vpc_cidr = "10.80.0.0/16", user_profiles = { mallory = "admin" } }
         preprod = { vpc_cidr = "10.81.0.0/16" }
         prod    = { vpc_cidr = "10.82.0.0/16" }
       }
-    }
+    })
   }
   expect_failures = [output.config]
 }
