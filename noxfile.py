@@ -186,6 +186,14 @@ def pre_commit(session: nox.Session) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+@nox.session(default=False, tags=["iac"])
+def tflint(session: nox.Session) -> None:
+    """tflint (AWS ruleset) in its container via python-on-whales; wrapper tests, then the lint."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-q", "tests/test_tflint.py")
+    session.run("python", "-m", "mlops_suite.tflint", str(PLATFORM), *session.posargs)
+
+
 # --- demo and benchmarks -------------------------------------------------------------------------
 
 
