@@ -210,6 +210,7 @@ def benchmarks(session: nox.Session) -> None:
     session.install("-e", ".[lambda,test]", "nox")
     session.run("python", "benchmarks/render.py", *session.posargs)
     session.run("python", "benchmarks/lambda_create.py")
+    session.run("python", "benchmarks/update.py")
 
 
 # --- lambda (issue 3) -----------------------------------------------------------------------------
