@@ -6,8 +6,8 @@ import subprocess
 from pathlib import Path
 
 import yaml
-from copier import run_update
 
+from copier import run_update
 from mlops_suite import rendering
 
 ANSWERS = sorted((rendering.SUITE_ROOT / "tests" / "answers").glob("model-training*.yml"))[0]
