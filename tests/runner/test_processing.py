@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import Runner
 from local_run import LocalRunError, PipelineFailed, StepFailed
-from runner_support import BUCKET, definition, get, keys, put, script, step
+from runner_support import BUCKET, definition, get, keys, put, s3, script, step
 
 PREPARE = script(
     """
@@ -62,7 +63,7 @@ def test_a_condition_on_a_property_file_reaches_the_fail_step(runner: Runner) ->
         runner(document, parameters={"ScoreThreshold": "1.5"}).run()
 
 
-def test_cached_processing_is_reused_until_its_outputs_go(runner: Runner, tmp_path: Any) -> None:
+def test_cached_processing_is_reused_until_its_outputs_go(runner: Runner, tmp_path: Path) -> None:
     stage()
     cache = tmp_path / "cache"
     first = runner(definition("processing"), cache_dir=cache).run()
@@ -80,9 +81,7 @@ def test_cached_processing_is_reused_until_its_outputs_go(runner: Runner, tmp_pa
     assert other.cached == []
     # Outputs deleted: the entry is stale and the job runs again.
     for key in keys(f"s3://{BUCKET}/prepared/"):
-        import boto3
-
-        boto3.client("s3").delete_object(Bucket=BUCKET, Key=key)
+        s3().delete_object(Bucket=BUCKET, Key=key)
     assert runner(definition("processing"), cache_dir=cache).run().cached == []
 
 
