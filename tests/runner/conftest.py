@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1] / "repo-templates" / "_shared" / "python")]
 
 from local_run import LocalPipelineRun  # noqa: E402
-from runner_support import BUCKET, REGION  # noqa: E402
+from runner_support import BUCKET, REGION, Runner  # noqa: E402
 
 
 @pytest.fixture
@@ -31,9 +31,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
         yield
-
-
-Runner = Callable[..., LocalPipelineRun]
 
 
 @pytest.fixture

@@ -9,10 +9,12 @@ import string
 import sys
 import tarfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
+from local_run import LocalPipelineRun
 
 HERE = Path(__file__).resolve().parent
 
@@ -20,6 +22,9 @@ REGION = "us-east-1"
 BUCKET = "runner-test-artifacts"
 ROLE = "arn:aws:iam::123456789012:role/runner-test"
 BYOC_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/byoc-train:1.0"
+
+Runner = Callable[..., LocalPipelineRun]
+"""The `runner` fixture: build a LocalPipelineRun of a definition in a fresh work folder."""
 
 
 def definition(name: str) -> dict[str, Any]:

@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Runner
 from local_run import LocalRunError, PipelineFailed, StepFailed
-from runner_support import BUCKET, definition, get, keys, put, s3, script, step
+from runner_support import BUCKET, Runner, definition, get, keys, put, s3, script, step
 
 PREPARE = script(
     """

@@ -6,10 +6,9 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import Runner
 from local_run import RUNNERS, LocalRunError, PipelineFailed, RunContext, step_runner
 from local_run.steps.register import run_register
-from runner_support import BUCKET, REGION, put
+from runner_support import BUCKET, REGION, Runner, put
 
 
 def record(name: str, value: Any = None, depends: list[str] | None = None) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Runner
 from local_run import LocalRunError, StepFailed
 from local_run.jobs import detected_gpus
 from runner_support import (
     BUCKET,
     BYOC_IMAGE,
+    Runner,
     definition,
     get,
     image_folder,

@@ -8,9 +8,19 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import Runner
 from local_run import LocalRunError, StepFailed
-from runner_support import BUCKET, REGION, definition, get, image_folder, keys, put, step, tar_gz
+from runner_support import (
+    BUCKET,
+    REGION,
+    Runner,
+    definition,
+    get,
+    image_folder,
+    keys,
+    put,
+    step,
+    tar_gz,
+)
 
 INFERENCE = """
 import json
