@@ -42,7 +42,6 @@ class RunOptions:
     images: dict[str, Path] = field(default_factory=dict)
     multi_host: bool = False
     num_gpus: int | None = None
-    region: str | None = None
 
     def gpus(self) -> int:
         """The GPU count a job sees (SM_NUM_GPUS)."""
@@ -76,7 +75,6 @@ class RunContext:
         self.s3 = boto_session.client("s3")
         self.sagemaker = boto_session.client("sagemaker")
         self.storage = Storage(self.s3)
-        self.region = options.region or boto_session.region_name or "us-east-1"
         self.parameters = parameters
         self.pipeline_name = pipeline_name
         self.options = options
