@@ -301,6 +301,11 @@ def test_sagemaker_hyperparameters_are_honoured_or_refused_by_name(
 def test_distribution_flags_that_are_off_are_accepted(runner: Runner) -> None:
     stage_training()
     document = definition("training")
+    # What an estimator writes when its profiler is left on: collection only, no rule job.
+    step(document, "Train")["Arguments"]["ProfilerConfig"] = {
+        "S3OutputPath": f"s3://{BUCKET}/",
+        "DisableProfiler": False,
+    }
     _hyperparameters(document).update(
         sagemaker_mpi_enabled="false",
         sagemaker_distributed_dataparallel_enabled="false",
@@ -336,9 +341,9 @@ def test_a_program_without_its_code_is_refused(runner: Runner) -> None:
             r"field Arguments.ResourceConfig.InstanceGroups",
         ),
         (
-            ("ProfilerConfig", "DisableProfiler"),
-            False,
-            r"Arguments.ProfilerConfig.DisableProfiler=False",
+            ("ProfilerRuleConfigurations",),
+            [{"RuleConfigurationName": "ProfilerReport", "RuleEvaluatorImage": "x"}],
+            r"field Arguments.ProfilerRuleConfigurations is not something",
         ),
         (
             ("TensorBoardOutputConfig",),

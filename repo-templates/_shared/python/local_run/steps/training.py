@@ -69,8 +69,10 @@ SCHEMA: fields.Schema = {
     "RetryStrategy": ANY,
     "ExperimentConfig": ANY,
     "Tags": ANY,
+    # Debugger tensors and profiler system metrics are collected in the cloud; the rule jobs
+    # that would judge them (DebugRuleConfigurations, ProfilerRuleConfigurations) are refused.
     "DebugHookConfig": ANY,
-    "ProfilerConfig": {"DisableProfiler": (True,), "S3OutputPath": ANY},
+    "ProfilerConfig": ANY,
 }
 
 
