@@ -64,6 +64,14 @@ def test_unknown_step_types_are_refused_by_name(runner: Runner) -> None:
         runner(pipeline(odd)).run()
 
 
+def test_step_fields_beyond_the_step_model_are_refused(runner: Runner) -> None:
+    retried = record("A", 1) | {"RetryPolicies": [{"ExceptionType": ["Step.THROTTLING"]}]}
+    assert runner(pipeline(retried)).run().executed == ["A"]
+    odd = record("B", 1) | {"Timeout": "PT1H"}
+    with pytest.raises(LocalRunError, match=r"step B: field Timeout is not something"):
+        runner(pipeline(odd)).run()
+
+
 def test_duplicate_step_names_are_refused(runner: Runner) -> None:
     with pytest.raises(LocalRunError, match=r"step names \['A'\] are used more than once"):
         runner(pipeline(record("A"), record("A")))

@@ -14,6 +14,20 @@ from .errors import LocalRunError
 from .registry import runner_for
 from .values import parameter_values, step_references
 
+# What a step may carry besides its type's Arguments. Retries answer the cloud's transient
+# failures and a display name only labels the console: neither changes what runs here.
+STEP_FIELDS = {
+    "Name",
+    "Type",
+    "Arguments",
+    "DependsOn",
+    "CacheConfig",
+    "PropertyFiles",
+    "RetryPolicies",
+    "DisplayName",
+    "Description",
+}
+
 
 class LocalPipelineRun:
     """One local execution of a pipeline definition.
@@ -71,6 +85,12 @@ class LocalPipelineRun:
             unknown = sorted(set(step.get("DependsOn", [])) - self.known)
             if unknown:
                 raise LocalRunError(f"step {step['Name']}: DependsOn names unknown steps {unknown}")
+            extra = sorted(set(step) - STEP_FIELDS)
+            if extra:
+                raise LocalRunError(
+                    f"step {step['Name']}: field {extra[0]} is not something the local run can "
+                    "execute (run the pipeline in SageMaker, or drop the field)"
+                )
         while pending:
             done = set(self.result.properties)
             ready = next((s for s in pending if self._needs(s) <= done), None)
