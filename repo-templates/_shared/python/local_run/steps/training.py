@@ -106,36 +106,23 @@ def run_training(context: RunContext, step: dict[str, Any]) -> dict[str, Any]:
     for host in job_hosts:
         layout = Layout(host)
         channels = _channels(context, name, args.get("InputDataConfig", []), host, job_hosts)
-        user_hps = {k: reroot(host.root, v) for k, v in hps.user.items()}
-        write_config(layout, hps.raw, channels, resource_config(host, job_hosts, instance_type))
+        resources_json = resource_config(host, job_hosts, instance_type)
+        write_config(layout, hps.raw, channels, resources_json)
         env = {
             **{k: str(v) for k, v in args.get("Environment", {}).items()},
             **base_env(layout, job),
+            "SM_NUM_GPUS": str(context.options.gpus()),
         }
         if hps.region:
             env.update(AWS_REGION=hps.region, AWS_DEFAULT_REGION=hps.region)
         if checkpoint:
             _restore_checkpoints(context, host, checkpoint)
         if code is not None:
-            assert hps.program is not None
             shutil.copytree(code, layout.code, dirs_exist_ok=True)
-            resources_json = resource_config(host, job_hosts, instance_type)
-            extra: dict[str, Any] = {"job_name": hps.job_name or job, "module_name": hps.program}
-            if hps.log_level is not None:
-                env["SM_LOG_LEVEL"] = str(hps.log_level)
-                extra["log_level"] = hps.log_level
-            env.update(
-                toolkit_env(
-                    layout, resources_json, list(channels), user_hps, context.options.gpus(), extra
-                )
-            )
-            env["SM_MODULE_NAME"] = env["SM_USER_ENTRY_POINT"] = hps.program
-            argv = [*_script_argv(name, layout.code / hps.program, context.options.python)]
-            argv += hp_arguments(user_hps)
+            argv = _script_mode(context, hps, layout, resources_json, list(channels), env, job)
             cwd = layout.code
         else:
             assert image_dir is not None
-            env["SM_NUM_GPUS"] = str(context.options.gpus())
             argv = _image_argv(name, algorithm, image_dir, context.options.python, host)
             cwd = host.root
         processes.append(
@@ -147,6 +134,29 @@ def run_training(context: RunContext, step: dict[str, Any]) -> dict[str, Any]:
         for host in job_hosts:
             _save_checkpoints(context, host, checkpoint)
     return _store_outputs(context, name, job, output_path, job_hosts)
+
+
+def _script_mode(
+    context: RunContext,
+    hps: hyperparameters.Hyperparameters,
+    layout: Layout,
+    resources: dict[str, Any],
+    channels: list[str],
+    env: dict[str, str],
+    job: str,
+) -> list[str]:
+    """Add the training toolkit's SM_* variables to `env`; return the script's command."""
+    assert hps.program is not None
+    user_hps = {k: reroot(layout.host.root, v) for k, v in hps.user.items()}
+    extra: dict[str, Any] = {"job_name": hps.job_name or job, "module_name": hps.program}
+    if hps.log_level is not None:
+        env["SM_LOG_LEVEL"] = str(hps.log_level)
+        extra["log_level"] = hps.log_level
+    env.update(toolkit_env(layout, resources, channels, user_hps, context.options.gpus(), extra))
+    env["SM_MODULE_NAME"] = env["SM_USER_ENTRY_POINT"] = hps.program
+    program = layout.code / hps.program
+    launcher = [context.options.python] if program.suffix == ".py" else ["/bin/sh"]
+    return [*launcher, str(program), *hp_arguments(user_hps)]
 
 
 def _fetch_code(context: RunContext, name: str, hps: hyperparameters.Hyperparameters) -> Path:
@@ -169,18 +179,12 @@ def _fetch_code(context: RunContext, name: str, hps: hyperparameters.Hyperparame
             f"step {name}: HyperParameters.sagemaker_program {hps.program!r} is not in "
             f"{hps.submit_directory}"
         )
+    if Path(hps.program).suffix not in (".py", ".sh"):
+        raise LocalRunError(
+            f"step {name}: HyperParameters.sagemaker_program {hps.program!r} is neither a .py "
+            "nor a .sh script"
+        )
     return code
-
-
-def _script_argv(name: str, program: Path, python: str) -> list[str]:
-    if program.suffix == ".py":
-        return [python, str(program)]
-    if program.suffix == ".sh":
-        return ["/bin/sh", str(program)]
-    raise LocalRunError(
-        f"step {name}: HyperParameters.sagemaker_program {program.name!r} is neither a .py nor "
-        "a .sh script"
-    )
 
 
 def _image_dir(context: RunContext, name: str, algorithm: dict[str, Any]) -> Path:
