@@ -56,12 +56,14 @@ def test_create_publishes_the_rendered_repo(
 
     assert resp["Status"] == "SUCCESS", resp["Reason"]
     assert resp["PhysicalResourceId"] == FULL_NAME
+    repo = platform.repos[FULL_NAME]
     assert resp["Data"] == {
         "FullName": FULL_NAME,
         "Name": "churn-model",
         "RepoUrl": f"{platform.url}/{FULL_NAME}",
         "CloneUrl": platform.clone_url(FULL_NAME),
         "DefaultBranch": "main",
+        "OidcSubjectPrefix": f"repo:my-org@{platform.org_id('my-org')}/churn-model@{repo.id}",
     }
     assert resp["LogicalResourceId"] == "TrainingRepo"
     repo = platform.repos[FULL_NAME]

@@ -26,6 +26,9 @@ SSM_KEYS = (
     "suite_git_url",
     "suite_release",
 )
+# Optional settings: SSM key -> default when the parameter is absent.
+OPTIONAL_SSM_KEYS = {"github_oidc_subject_format": "immutable"}
+SUBJECT_FORMATS = ("immutable", "name")
 
 
 class ConfigError(RuntimeError):
@@ -43,6 +46,7 @@ class Settings:
     suite_git_url: str
     suite_release: str
     region: str
+    oidc_subject_format: str = "immutable"
 
 
 def aws_client(service: str, region: str | None) -> Any:
@@ -66,16 +70,23 @@ def load_settings(environ: Mapping[str, str] = os.environ, ssm: Any = None) -> S
     region = _region(environ)
     if ssm is None:
         ssm = aws_client("ssm", region)
-    wanted = {names.ssm_parameter(k): k for k in SSM_KEYS}
+    wanted = {names.ssm_parameter(k): k for k in (*SSM_KEYS, *OPTIONAL_SSM_KEYS)}
     resp = ssm.get_parameters(Names=sorted(wanted), WithDecryption=True)
     values = {wanted[p["Name"]]: p["Value"] for p in resp.get("Parameters", [])}
-    missing = sorted(p for p, k in wanted.items() if not values.get(k))
+    missing = sorted(p for p, k in wanted.items() if not values.get(k) and k in SSM_KEYS)
     if missing:
         raise ConfigError(
             f"SSM parameters {missing} are missing in {region}: the platform's Terraform "
             "(platform/modules/ssm) writes them; apply it before creating projects"
         )
+    subject_format = values.get("github_oidc_subject_format") or "immutable"
+    if subject_format not in SUBJECT_FORMATS:
+        raise ConfigError(
+            f"SSM {names.ssm_parameter('github_oidc_subject_format')} is {subject_format!r}: use "
+            "'immutable' (github.com) or 'name' (GitHub Enterprise Server)"
+        )
     return Settings(
+        oidc_subject_format=subject_format,
         github_org=values["github_org"],
         github_api_url=environ.get(ENV_API_URL) or DEFAULT_API_URL,
         secret_arn=values["github_app_secret_arn"],
