@@ -9,10 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from mlops_suite.local.github_double.server import GitHubDouble
+from typing import Any
 
 Handler = Callable[..., tuple[int, Any]]
 
@@ -71,7 +68,7 @@ def load() -> None:
     )
 
 
-def served_by(gh: GitHubDouble) -> list[Route]:
+def served_by() -> list[Route]:
     """Every route the double serves."""
     load()
     return list(ROUTES)

@@ -451,6 +451,8 @@ class GitHubDouble:
 
     def _fault_response(self, fault: Fault) -> Respond:
         status = int(fault.status or 502)
+        if status == 204:  # claims success and does nothing, as a silently ignored call
+            return Respond(204, None)
         if fault.html and status >= 500:
             return Respond(status, _HTML_5XX)
         message = fault.message or _REASONS.get(status, "Error")
