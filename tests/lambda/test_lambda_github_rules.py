@@ -123,9 +123,7 @@ def test_a_push_of_workflows_needs_the_workflows_permission(
     assert "my-org/r" not in double.repos
 
 
-@pytest.mark.parametrize(
-    "route", [r for r in routes.served_by() if r.needs], ids=lambda r: r.name
-)
+@pytest.mark.parametrize("route", [r for r in routes.served_by() if r.needs], ids=lambda r: r.name)
 def test_each_endpoint_requires_its_permission(double: GitHubDouble, route: routes.Route) -> None:
     name, level = route.needs[-1]
     double.installation_permissions.pop(name)
@@ -160,20 +158,21 @@ def test_documented_permissions_are_exactly_what_the_lambdas_needed(
     platform.repos[FULL_NAME].archived = False  # dispatch to a live repository
     group = "churn-model-p-abcdef012345"
     sagemaker = boto3.client("sagemaker", REGION)
-    arn = sagemaker.create_model_package_group(ModelPackageGroupName=group)[
-        "ModelPackageGroupArn"
-    ]
+    arn = sagemaker.create_model_package_group(ModelPackageGroupName=group)["ModelPackageGroupArn"]
     sagemaker.add_tags(
         ResourceArn=arn, Tags=[{"Key": names.tag_key("project_id"), "Value": "p-abcdef012345"}]
     )
-    boto3.client("ssm", REGION).put_parameter(
+    ssm = boto3.client("ssm", REGION)
+    ssm.put_parameter(
         Name=names.pattern("project_deploy_repo_parameter", project_id="p-abcdef012345"),
         Value=FULL_NAME,
         Type="String",
     )
-    event = load_event("model-package-approved")
-    event["account"] = boto3.client("sts", REGION).get_caller_identity()["Account"]
-    assert model_approval.handler(event, None)["status"] == "dispatched"
+    ssm.put_parameter(
+        Name=names.ssm_parameter("dev_account_id"), Value="111111111111", Type="String"
+    )
+    result = model_approval.handler(load_event("model-package-approved"), None)
+    assert result["status"] == "dispatched", result
 
     used = {}
     for perm, level in platform.permissions_used:
@@ -207,8 +206,14 @@ def test_the_name_only_setting_sets_githubs_subject_customization(
         Name=names.ssm_parameter("github_oidc_subject_format"), Value="name", Type="String"
     )
     resp = invoke(catcher, "clone-repo-create")
+    assert resp["Status"] == "FAILED"
+    assert "lacks the permissions actions: write" in resp["Reason"]
+
+    platform.installation_permissions["actions"] = "write"
+    resp = invoke(catcher, "clone-repo-create")
 
     assert resp["Status"] == "SUCCESS", resp["Reason"]
+    assert ("actions", "write") in platform.permissions_used
     assert resp["Data"]["OidcSubjectPrefix"] == "repo:my-org/churn-model"
     assert platform.repos[FULL_NAME].oidc_sub == {
         "use_default": False,

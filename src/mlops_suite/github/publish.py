@@ -48,7 +48,7 @@ class RepoConflict(PublishError):
 # The GitHub App installation permissions publishing and the model-approval dispatch need;
 # docs/lambda.md lists the same, and a test holds both to what the GitHub double required.
 REQUIRED_PERMISSIONS: dict[str, str] = {
-    "actions": "write",
+    "actions": "read",
     "administration": "write",
     "contents": "write",
     "environments": "write",
@@ -59,6 +59,16 @@ REQUIRED_PERMISSIONS: dict[str, str] = {
 }
 
 SUBJECT_FORMATS = ("immutable", "name")
+
+
+def required_permissions(subject_format: str = "immutable") -> dict[str, str]:
+    """What the App needs; the name-only subject format also writes the OIDC customization."""
+    needed = dict(REQUIRED_PERMISSIONS)
+    if subject_format == "name":
+        needed["actions"] = "write"
+    return needed
+
+
 NAME_ONLY_CLAIM_KEYS = ["repo", "context"]  # GitHub's customization for repo:<org>/<repo>:...
 
 

@@ -22,7 +22,6 @@ from typing import Any
 from mlops_suite import names, rendering
 from mlops_suite.github.client import GitHubClient, RetryPolicy
 from mlops_suite.github.publish import (
-    REQUIRED_PERMISSIONS,
     EnvironmentSpec,
     PublishError,
     RepoSpec,
@@ -30,6 +29,7 @@ from mlops_suite.github.publish import (
     configure_oidc_subject,
     is_owned,
     publish,
+    required_permissions,
 )
 from mlops_suite.handlers import cfn, templates
 from mlops_suite.handlers.config import Settings, load_credentials, load_settings
@@ -172,7 +172,7 @@ class Flow:
         access = load_credentials(settings).access_for(
             settings.github_org, base_url=settings.github_api_url, retry=retry
         )
-        missing = access.missing(REQUIRED_PERMISSIONS)
+        missing = access.missing(required_permissions(settings.oidc_subject_format))
         if missing:
             raise PublishError(
                 f"the GitHub App's installation on {settings.github_org} lacks the permissions "
@@ -284,7 +284,9 @@ class Flow:
         if not FULL_NAME_PATTERN.match(physical):
             return Outcome(physical, {}, "nothing to delete: no repository was created")
         try:
-            archive = parse_bool(ARCHIVE_ON_DELETE, event.properties.get(ARCHIVE_ON_DELETE, ""))
+            archive = parse_bool(
+                ARCHIVE_ON_DELETE, event.properties.get(ARCHIVE_ON_DELETE, "false")
+            )
         except ValueError:
             archive = False
         if not archive:
@@ -315,10 +317,10 @@ def handle(
     raw_event: Mapping[str, Any],
     context: Any,
     *,
-    sender: Callable[[str, Mapping[str, Any]], None] = cfn.put_response,
+    sender: Callable[..., None] = cfn.put_response,
 ) -> dict[str, Any] | None:
     """Run one request and answer CloudFormation exactly once; return the response sent."""
-    responder = cfn.Responder(raw_event, sender=sender)
+    responder = cfn.Responder(raw_event, sender=sender, deadline=cfn.deadline_of(context))
     failed_id = cfn.failed_physical_id(raw_event)
     try:
         event = cfn.CfnEvent.parse(raw_event)

@@ -47,7 +47,7 @@ CONFORMANCE_ENV = "MLOPS_SUITE_GITHUB_DOUBLE_CONFORMANCE"
 # What the platform's GitHub App is granted (docs/lambda.md lists the same; a test holds both
 # to what a full Create, Update, Delete and dispatch required).
 APP_PERMISSIONS: dict[str, str] = {
-    "actions": "write",
+    "actions": "read",
     "administration": "write",
     "contents": "write",
     "environments": "write",
