@@ -18,7 +18,7 @@ from test_lambda_clone_repo import FULL_NAME, invoke
 
 from mlops_suite import names
 from mlops_suite.github.client import Credentials, GitHubClient
-from mlops_suite.github.publish import REQUIRED_PERMISSIONS, RepoSpec, publish
+from mlops_suite.github.publish import REQUIRED_PERMISSIONS, PublishError, RepoSpec, publish
 from mlops_suite.handlers import model_approval
 from mlops_suite.local.github_double import APP_PERMISSIONS, GitHubDouble, routes
 
@@ -114,7 +114,10 @@ def test_a_push_of_workflows_needs_the_workflows_permission(
     (tree / "README.md").write_text("# r\n", encoding="utf-8")
     spec = RepoSpec("my-org", "r", "d", ("mlops-suite", "p-abcdef012345"))
 
-    with GitHubClient(token, base_url=double.url) as client, pytest.raises(Exception) as caught:
+    with (
+        GitHubClient(token, base_url=double.url) as client,
+        pytest.raises(PublishError, match="without `workflows` permission") as caught,
+    ):
         publish(client, spec, tree, token, message="m", author="a <a@example.com>")
 
     assert "without `workflows` permission" in str(caught.value)
@@ -236,4 +239,5 @@ def test_a_recreated_repository_has_a_new_id_and_names_are_case_insensitive(
     assert again["owner"]["id"] == first.owner_id == double.org_id("my-org")
     assert again["owner"]["login"] == "my-org"
     old = double.mint_oidc_claims("my-org/r", sub_format="immutable")["sub"]
-    assert f"@{again['id']}:" in old and f"@{first.id}:" not in old
+    assert f"@{again['id']}:" in old
+    assert f"@{first.id}:" not in old

@@ -99,7 +99,7 @@ def parse_bool(name: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
     if value in ("true", "false"):
-        return value == "true"
+        return bool(value == "true")
     raise PropertyError(f'{name} is "{value}": use "true" or "false"')
 
 
