@@ -203,11 +203,9 @@ def test_the_reported_subject_prefix_is_what_github_mints(
 
 
 def test_the_name_only_setting_sets_githubs_subject_customization(
-    platform: GitHubDouble, catcher: Catcher
+    platform: GitHubDouble, catcher: Catcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    boto3.client("ssm", REGION).put_parameter(
-        Name=names.ssm_parameter("github_oidc_subject_format"), Value="name", Type="String"
-    )
+    monkeypatch.setenv("MLOPS_SUITE_GITHUB_OIDC_SUBJECT_FORMAT", "name")
     resp = invoke(catcher, "clone-repo-create")
     assert resp["Status"] == "FAILED"
     assert "lacks the permissions actions: write" in resp["Reason"]

@@ -1,6 +1,8 @@
 """Lambda configuration, read when a request arrives (never at import).
 
 Environment: ``MLOPS_SUITE_GITHUB_API_URL`` (default https://api.github.com),
+``MLOPS_SUITE_GITHUB_OIDC_SUBJECT_FORMAT`` (``immutable``, the default, or ``name`` for GitHub
+Enterprise Server: the form of the OIDC subject the clone-repo Lambda configures and reports),
 ``MLOPS_SUITE_TEMPLATE_DIR`` (tests), ``MLOPS_SUITE_RESPONSE_MARGIN_S``. Everything else comes from
 the SSM parameters named in names.json, and the GitHub credentials from Secrets Manager.
 """
@@ -19,6 +21,7 @@ from mlops_suite.github.client import DEFAULT_API_URL, Credentials
 logger = logging.getLogger(__name__)
 
 ENV_API_URL = "MLOPS_SUITE_GITHUB_API_URL"
+ENV_SUBJECT_FORMAT = "MLOPS_SUITE_GITHUB_OIDC_SUBJECT_FORMAT"
 SSM_KEYS = (
     "github_org",
     "github_app_secret_arn",
@@ -26,8 +29,6 @@ SSM_KEYS = (
     "suite_git_url",
     "suite_release",
 )
-# Optional settings: SSM key -> default when the parameter is absent.
-OPTIONAL_SSM_KEYS = {"github_oidc_subject_format": "immutable"}
 SUBJECT_FORMATS = ("immutable", "name")
 
 
@@ -70,20 +71,20 @@ def load_settings(environ: Mapping[str, str] = os.environ, ssm: Any = None) -> S
     region = _region(environ)
     if ssm is None:
         ssm = aws_client("ssm", region)
-    wanted = {names.ssm_parameter(k): k for k in (*SSM_KEYS, *OPTIONAL_SSM_KEYS)}
+    wanted = {names.ssm_parameter(k): k for k in SSM_KEYS}
     resp = ssm.get_parameters(Names=sorted(wanted), WithDecryption=True)
     values = {wanted[p["Name"]]: p["Value"] for p in resp.get("Parameters", [])}
-    missing = sorted(p for p, k in wanted.items() if not values.get(k) and k in SSM_KEYS)
+    missing = sorted(p for p, k in wanted.items() if not values.get(k))
     if missing:
         raise ConfigError(
             f"SSM parameters {missing} are missing in {region}: the platform's Terraform "
             "(platform/modules/ssm) writes them; apply it before creating projects"
         )
-    subject_format = values.get("github_oidc_subject_format") or "immutable"
+    subject_format = environ.get(ENV_SUBJECT_FORMAT) or "immutable"
     if subject_format not in SUBJECT_FORMATS:
         raise ConfigError(
-            f"SSM {names.ssm_parameter('github_oidc_subject_format')} is {subject_format!r}: use "
-            "'immutable' (github.com) or 'name' (GitHub Enterprise Server)"
+            f"{ENV_SUBJECT_FORMAT} is {subject_format!r}: use 'immutable' (github.com) or "
+            "'name' (GitHub Enterprise Server)"
         )
     return Settings(
         oidc_subject_format=subject_format,

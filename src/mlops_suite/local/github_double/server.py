@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import json
 import logging
@@ -23,6 +21,8 @@ from typing import Any, cast
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from mlops_suite.local.github_double import git, oidc, routes
+from mlops_suite.local.github_double.auth import Authentication
+from mlops_suite.local.github_double.faults import REASONS, FaultInjection
 from mlops_suite.local.github_double.model import (
     DOCS,
     NOT_ACCESSIBLE,
@@ -56,28 +56,6 @@ APP_PERMISSIONS: dict[str, str] = {
     "variables": "write",
     "workflows": "write",
 }
-
-_REASONS = {
-    200: "OK",
-    201: "Created",
-    204: "No Content",
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    422: "Unprocessable Entity",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-    504: "Gateway Timeout",
-}
-
-_HTML_5XX = (
-    "<!DOCTYPE html>\n<html><head><title>Unicorn! &middot; GitHub</title></head>\n"
-    "<body><p>No server is currently available to service your request.</p></body></html>\n"
-)
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
@@ -148,7 +126,7 @@ def _conformance_default() -> bool:
     return conformance.available()
 
 
-class GitHubDouble:
+class GitHubDouble(FaultInjection, Authentication):
     """GitHub on loopback for tests and the offline demo; see the package docstring."""
 
     def __init__(
@@ -351,94 +329,6 @@ class GitHubDouble:
         with self._lock:
             (self.permissions_used if granted else self.permissions_denied).add((name, level))
 
-    # --- fault injection --------------------------------------------------------------------
-
-    def fail(
-        self,
-        method: str | None = None,
-        path: str | None = None,
-        *,
-        status: int = 502,
-        nth: int = 1,
-        times: int = 1,
-        message: str | None = None,
-        headers: dict[str, str] | None = None,
-        html: bool = False,
-        errors: list[Any] | None = None,
-    ) -> Fault:
-        """Answer the `nth` matching call (and `times - 1` more) with `status`."""
-        fault = Fault(method, path, nth, times, status, message, headers or {}, html=html)
-        fault.errors = errors
-        return self._add(fault)
-
-    def rate_limit(
-        self,
-        method: str | None = None,
-        path: str | None = None,
-        *,
-        reset_in: float = 1.0,
-        secondary: bool = False,
-        status: int = 403,
-        nth: int = 1,
-        times: int = 1,
-    ) -> Fault:
-        """Answer like GitHub's primary (x-ratelimit-reset) or secondary (retry-after) limit."""
-        if secondary:
-            headers = {"retry-after": str(max(int(reset_in), 0))}
-            message = "You have exceeded a secondary rate limit. Please wait a few minutes."
-        else:
-            headers = {
-                "x-ratelimit-limit": "5000",
-                "x-ratelimit-remaining": "0",
-                "x-ratelimit-used": "5000",
-                "x-ratelimit-resource": "core",
-                "x-ratelimit-reset": str(int(time.time() + reset_in)),
-            }
-            message = f"API rate limit exceeded for installation ID {self.installation_id}."
-        return self._add(Fault(method, path, nth, times, status, message, headers))
-
-    def delay(
-        self,
-        method: str | None = None,
-        path: str | None = None,
-        *,
-        seconds: float,
-        nth: int = 1,
-        times: int = 1,
-    ) -> Fault:
-        """Hold matching calls for `seconds` before answering."""
-        return self._add(Fault(method, path, nth, times, delay=seconds))
-
-    def drop(
-        self,
-        method: str | None = None,
-        path: str | None = None,
-        *,
-        nth: int = 1,
-        times: int = 1,
-        after: bool = False,
-    ) -> Fault:
-        """Close the connection of matching calls without an answer (`after`: do the work first)."""
-        return self._add(Fault(method, path, nth, times, drop=True, after=after))
-
-    def _add(self, fault: Fault) -> Fault:
-        with self._lock:
-            self.faults.append(fault)
-        return fault
-
-    def _take_fault(self, method: str, path: str) -> Fault | None:
-        """Count the call against every matching fault; fire the first one that is due."""
-        chosen: Fault | None = None
-        with self._lock:
-            for fault in self.faults:
-                if not fault.matches(method, path):
-                    continue
-                fault.seen += 1
-                if chosen is None and fault.nth <= fault.seen < fault.nth + fault.times:
-                    fault.fired += 1
-                    chosen = fault
-        return chosen
-
     def _record(self, method: str, path: str, status: int, auth: str) -> None:
         with self._lock:
             self.calls.append(Call(method, path, status, auth))
@@ -448,17 +338,6 @@ class GitHubDouble:
         return [c for c in self.calls if c.method == method and re.fullmatch(path_regex, c.path)]
 
     # --- WSGI -------------------------------------------------------------------------------
-
-    def _fault_response(self, fault: Fault) -> Respond:
-        status = int(fault.status or 502)
-        if status == 204:  # claims success and does nothing, as a silently ignored call
-            return Respond(204, None)
-        if fault.html and status >= 500:
-            return Respond(status, _HTML_5XX)
-        message = fault.message or _REASONS.get(status, "Error")
-        if fault.errors is not None:
-            return error(status, message, errors=fault.errors)
-        return error(status, message)
 
     def _app(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
@@ -508,7 +387,7 @@ class GitHubDouble:
         headers.setdefault("x-ratelimit-resource", "core")
         headers.setdefault("x-ratelimit-reset", str(int(time.time()) + 3600))
         headers["Content-Length"] = str(len(payload))
-        start_response(f"{resp.status} {_REASONS.get(resp.status, 'Error')}", list(headers.items()))
+        start_response(f"{resp.status} {REASONS.get(resp.status, 'Error')}", list(headers.items()))
         return [payload]
 
     def _check_conformance(self, route_name: str | None, resp: Respond) -> None:
@@ -599,58 +478,6 @@ class GitHubDouble:
         self._record(method, full_path, 200, "token")
         result: Iterable[bytes] = self._git_app({**environ, "PATH_INFO": path}, start_response)
         return result
-
-    @staticmethod
-    def _basic_password(header: str) -> str | None:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "basic":
-            return None
-        try:
-            decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return None
-        return decoded.partition(":")[2] or None
-
-    def _valid_token(self, token: str) -> bool:
-        return secrets.compare_digest(token, self.token) or token in self.installation_tokens
-
-    def _authenticate(self, environ: Environ) -> tuple[str, dict[str, str] | None]:
-        """("token" | "app" | "none", the installation token's permissions or None)."""
-        header = environ.get("HTTP_AUTHORIZATION", "")
-        scheme, _, value = header.partition(" ")
-        if not header:
-            return "none", None
-        if scheme.lower() not in ("bearer", "token") or not value:
-            raise error(401, "Bad credentials")
-        if self._valid_token(value):
-            return "token", self.token_permissions.get(value)
-        if value.count(".") == 2 and self._valid_jwt(value):
-            return "app", None
-        raise error(401, "Bad credentials")
-
-    def _valid_jwt(self, jwt: str) -> bool:
-        from cryptography.exceptions import InvalidSignature
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import padding
-
-        head, payload, sig = jwt.split(".")
-
-        def unb64(s: str) -> bytes:
-            return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
-
-        try:
-            self._app_public_key.verify(
-                unb64(sig), f"{head}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256()
-            )
-            claims = json.loads(unb64(payload))
-        except (InvalidSignature, ValueError, binascii.Error):
-            return False
-        now = time.time()
-        return bool(
-            claims.get("iss") == self.app_id
-            and claims.get("iat", now + 1) <= now
-            and now < claims.get("exp", 0) <= claims.get("iat", 0) + 600
-        )
 
     @staticmethod
     def _json_body(environ: Environ) -> dict[str, Any]:
