@@ -84,14 +84,14 @@ def parse(event: Mapping[str, Any]) -> Approval:
     group, arn = detail.get("ModelPackageGroupName"), detail.get("ModelPackageArn")
     if not isinstance(group, str) or not isinstance(arn, str) or not group or not arn:
         raise Ignored("event lacks ModelPackageGroupName or ModelPackageArn")
-    if not GROUP.match(group):
+    if not GROUP.fullmatch(group):
         raise Ignored(f"ModelPackageGroupName {group[:80]!r} is not a model package group name")
     region, account = event.get("region"), event.get("account")
-    if not isinstance(region, str) or not REGION.match(region):
+    if not isinstance(region, str) or not REGION.fullmatch(region):
         raise Ignored(f"region {str(region)[:40]!r} is not an AWS region")
-    if not isinstance(account, str) or not ACCOUNT.match(account):
+    if not isinstance(account, str) or not ACCOUNT.fullmatch(account):
         raise Ignored(f"account {str(account)[:40]!r} is not a 12-digit account id")
-    match = PACKAGE_ARN.match(arn)
+    match = PACKAGE_ARN.fullmatch(arn)
     if not match:
         raise Ignored(f"ModelPackageArn {arn[:120]!r} is not a model package version ARN")
     # SageMaker writes the group into the ARN in lower case.
