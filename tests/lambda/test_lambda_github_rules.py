@@ -239,3 +239,16 @@ def test_a_recreated_repository_has_a_new_id_and_names_are_case_insensitive(
     old = double.mint_oidc_claims("my-org/r", sub_format="immutable")["sub"]
     assert f"@{again['id']}:" in old
     assert f"@{first.id}:" not in old
+
+
+def test_a_renamed_repository_keeps_its_id_and_mints_its_new_name(double: GitHubDouble) -> None:
+    repo = double.add_repo("my-org", "old-name")
+    client = GitHubClient(double.token, base_url=double.url)
+    renamed = client.call("PATCH", "repos/my-org/old-name", "rename", {"name": "new-name"})
+
+    assert renamed["id"] == repo.id
+    assert client.get_repo("my-org", "old-name") is None
+    claims = double.mint_oidc_claims("my-org/new-name", environment="dev")
+    assert claims["sub"] == f"repo:my-org@{repo.owner_id}/new-name@{repo.id}:environment:dev"
+    pr = double.mint_oidc_claims("my-org/new-name", event_name="pull_request", sub_format="name")
+    assert pr["sub"] == "repo:my-org/new-name:pull_request"

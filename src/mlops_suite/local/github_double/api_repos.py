@@ -31,8 +31,28 @@ def update_repo(gh: GitHubDouble, body: dict[str, Any], owner: str, repo: str) -
         r.archived = bool(body["archived"])
     if "description" in body:
         r.description = str(body["description"])
+    new_name = body.get("name")
+    if isinstance(new_name, str) and new_name != r.name:
+        _rename(gh, r, new_name)
     r.updated_at = timestamp()
     return 200, bodies.repository(gh, r)
+
+
+def _rename(gh: GitHubDouble, r: Any, new_name: str) -> None:
+    """Rename keeping the id, as GitHub does (so an immutable OIDC subject changes name only)."""
+    if not NAME.fullmatch(new_name) or f"{r.owner}/{new_name}" in gh.repos:
+        raise validation(
+            "Validation Failed",
+            {"resource": "Repository", "code": "custom", "field": "name",
+             "message": "name already exists on this account"},
+        )  # fmt: skip
+    old = r.full_name.lower()
+    del gh.repos[r.full_name]
+    r.name = new_name
+    gh.repos[r.full_name] = r
+    for team in gh.team_list():
+        if old in team.repos:
+            team.repos[r.full_name.lower()] = team.repos.pop(old)
 
 
 @route("DELETE", REPO_PATH, "administration:write")

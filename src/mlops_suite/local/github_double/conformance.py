@@ -61,6 +61,16 @@ def require() -> None:
         ) from None
 
 
+@functools.cache
+def warm() -> None:
+    """Build every model's validator once, so no served call pays for it (it takes a second)."""
+    errors = ("BasicError", "ValidationError", "ValidationErrorSimple")
+    for name in {*SUCCESS_MODELS.values(), *errors}:
+        model = getattr(_models(), name)
+        model.model_rebuild()
+        model.__pydantic_validator__  # noqa: B018 - touching it completes the build
+
+
 def models_for(route: str | None, status: int) -> list[str]:
     """The model names a body of `route` with `status` may match."""
     if status < 300:

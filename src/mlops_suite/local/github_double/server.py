@@ -161,6 +161,11 @@ class GitHubDouble(FaultInjection, Authentication):
         )
         self.immutable_subjects = immutable_subjects
         self.conformance = _conformance_default() if conformance is None else conformance
+        if self.conformance:
+            from mlops_suite.local.github_double import conformance as models
+
+            models.require()
+            models.warm()
         key = _app_key()
         self._app_public_key = key.public_key()
         self.app_private_key_pem = key.private_bytes(
