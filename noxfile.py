@@ -82,14 +82,6 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", *(session.posargs or ["-q", "tests"]))
 
 
-@nox.session(tags=["tests", "lambda"])
-def github_conformance(session: nox.Session) -> None:
-    """Hold every body the GitHub double serves in the Lambda tests to GitHub's response models."""
-    session.install("-e", ".[lambda,test]")
-    env = {"MLOPS_SUITE_GITHUB_DOUBLE_CONFORMANCE": "1"}  # missing models fail, never skip
-    session.run("pytest", *(session.posargs or ["-q", "tests/lambda"]), env=env)
-
-
 # --- repository templates -------------------------------------------------------------------------
 
 
