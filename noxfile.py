@@ -437,6 +437,20 @@ def bootstrap_lint(session: nox.Session) -> None:
 
 
 @nox.session(tags=["iac"])
+def iam_analysis(session: nox.Session) -> None:
+    """A dev account deployed into moto: cloudsplaining, parliament and OIDC trust evaluation."""
+    terraform, env = _terraform(session)
+    session.install("-e", ".[lambda,test]", "cloudsplaining>=0.9,<1", "parliament>=1.6,<2")
+    export = TF_HOME / "iam-analysis" / "account-authorization-details.json"
+    session.run(
+        "pytest", "-q", "tests/project_templates/test_iam_account.py", *session.posargs,
+        env={**env, "MLOPS_IAM_ANALYSIS": "1", "MLOPS_IAM_EXPORT": str(export),
+             "PATH": f"{Path(terraform).parent}:{os.environ['PATH']}"},
+    )  # fmt: skip
+    session.log(f"the judged export: {export}")
+
+
+@nox.session(tags=["iac"])
 def iac_policy(session: nox.Session) -> None:
     """The IaC policy tests alone (tests/iac: IAM, OIDC trust, buckets, names, roots, READMEs)."""
     session.install("-e", ".", "pytest>=8", "python-hcl2>=7")

@@ -148,7 +148,7 @@ def test_no_administrator_access_anywhere(iac: Iac) -> None:
 
 def test_no_wildcard_action_on_wildcard_resource(iac: Iac) -> None:
     """No Allow of "*" (or iam:*), and nothing but reads or unscopable calls on Resource "*"."""
-    for where, st, kind in _all_statements(iac):
+    for where, st, _ in _all_statements(iac):
         if st.get("Effect") != "Allow":
             continue
         actions = [str(a) for a in iac.as_list(st.get("Action", []))]
@@ -264,7 +264,9 @@ def test_project_github_roles_are_named_bounded_and_dev_only(iac: Iac) -> None:
             for s in _alternatives(value)
         ]
         assert subs, where
-        assert all(re.fullmatch(r"\$\{\w+\.OidcSubjectPrefix\}:environment:dev", s) for s in subs), (
+        assert all(
+            re.fullmatch(r"\$\{\w+\.OidcSubjectPrefix\}:environment:dev", s) for s in subs
+        ), (
             where,
             subs,
         )

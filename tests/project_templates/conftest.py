@@ -5,6 +5,7 @@ Test modules in this folder reach everything through fixtures (pytest runs in im
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -877,7 +878,11 @@ class MotoCloudFormation:
         delete_role = IamRole.delete_from_cloudformation_json.__func__
 
         def detach_then_delete(
-            cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str
+            cls: Any,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
         ) -> None:
             # CloudFormation detaches the ManagedPolicyArns it attached before deleting the role.
             from moto.iam.models import iam_backends
@@ -903,8 +908,8 @@ class MotoCloudFormation:
     def stop(self) -> None:
         self._stack.close()
 
-    def client(self, service: str, region: str = REGION) -> Any:
-        """A boto3 client for moto, acting in ACCOUNT_ID."""
+    def client(self, service: str, region: str = REGION, account: str = ACCOUNT_ID) -> Any:
+        """A boto3 client for moto, acting in `account` (ACCOUNT_ID unless told)."""
         import boto3
 
         client = boto3.client(
@@ -916,7 +921,7 @@ class MotoCloudFormation:
         )
 
         def in_account(request: Any, **_: Any) -> None:
-            request.headers["x-moto-account-id"] = ACCOUNT_ID
+            request.headers["x-moto-account-id"] = account
 
         client.meta.events.register("before-send", in_account)
         return client
@@ -1061,8 +1066,9 @@ class MotoCloudFormation:
         stack_name: str,
         parameters: dict[str, str],
         region: str = REGION,
+        account: str = ACCOUNT_ID,
     ) -> str:
-        cfn = self.client("cloudformation", region)
+        cfn = self.client("cloudformation", region, account)
         response = cfn.create_stack(
             StackName=stack_name,
             TemplateBody=template.text,
@@ -1075,9 +1081,11 @@ class MotoCloudFormation:
         stack_id: str = response["StackId"]
         return stack_id
 
-    def wait(self, stack_id: str, region: str = REGION, timeout: float = 90) -> dict[str, Any]:
+    def wait(
+        self, stack_id: str, region: str = REGION, timeout: float = 90, account: str = ACCOUNT_ID
+    ) -> dict[str, Any]:
         """Poll until the stack leaves *_IN_PROGRESS; fail loudly if it hangs."""
-        cfn = self.client("cloudformation", region)
+        cfn = self.client("cloudformation", region, account)
         deadline = time.monotonic() + timeout
         while True:
             stack: dict[str, Any] = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
@@ -1132,11 +1140,12 @@ def seed_platform(
     github_org: str,
     clone_repo: Any,
     trigger: RecordingTrigger,
+    account: str = ACCOUNT_ID,
 ) -> Platform:
     import io
     import zipfile
 
-    iam = moto.client("iam", region)
+    iam = moto.client("iam", region, account)
     try:
         role = iam.create_role(
             RoleName="mlops-suite-lambda",
@@ -1158,7 +1167,7 @@ def seed_platform(
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("handler.py", "def handler(event, context):\n    return None\n")
-    lam = moto.client("lambda", region)
+    lam = moto.client("lambda", region, account)
     arns = {}
     for fn, handler in (
         ("mlops-suite-clone-repo", clone_repo),
@@ -1197,7 +1206,7 @@ def seed_platform(
         names.pattern("project_permissions_boundary"),
         names.pattern("project_github_policy", environment="dev"),
     ):
-        try:
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
             iam.create_policy(
                 PolicyName=policy,
                 PolicyDocument=json.dumps(
@@ -1209,11 +1218,9 @@ def seed_platform(
                     }
                 ),
             )
-        except iam.exceptions.EntityAlreadyExistsException:
-            pass
-    key = moto.client("kms", region).create_key(Description="mlops-suite platform key")
+    key = moto.client("kms", region, account).create_key(Description="mlops-suite platform key")
     key_arn = key["KeyMetadata"]["Arn"]
-    ssm = moto.client("ssm", region)
+    ssm = moto.client("ssm", region, account)
     for key_name, value in (
         ("clone_repo_lambda_arn", arns["mlops-suite-clone-repo"]),
         ("model_approval_lambda_arn", arns["mlops-suite-model-approval-trigger"]),

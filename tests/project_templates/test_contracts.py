@@ -302,6 +302,8 @@ def name_problems(tpl: Any) -> list[str]:
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 OIDC_PROVIDER = "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/" + OIDC_HOST
+
+
 def expected_dev_subjects(tpl: Any) -> dict[str, str | None]:
     """The trust subject of each repository the template creates, with the repo's Condition."""
     subjects: dict[str, str | None] = {}
@@ -371,7 +373,9 @@ def github_role_problems(tpl: Any) -> list[str]:
     # Permissions come only from the platform's project policy (Terraform), never from the
     # template: the launch role may attach nothing else and write no inline policy.
     if "Policies" in props:
-        problems.append(f"{tpl.name}: the role may have no inline policy (the launch role cannot write one)")
+        problems.append(
+            f"{tpl.name}: the role may have no inline policy (the launch role cannot write one)"
+        )
     policy = "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + names.pattern(
         "project_github_policy", environment="dev"
     )
@@ -379,7 +383,9 @@ def github_role_problems(tpl: Any) -> list[str]:
         problems.append(f"{tpl.name}: ManagedPolicyArns must be exactly [{policy}]")
     tags = {t.get("Key"): t.get("Value") for t in props.get("Tags", [])}
     if tags.get("sagemaker:project-id") != {"Ref": "SageMakerProjectId"}:
-        problems.append(f"{tpl.name}: the role must carry its project-id tag (the policy scopes by it)")
+        problems.append(
+            f"{tpl.name}: the role must carry its project-id tag (the policy scopes by it)"
+        )
     output = tpl.body.get("Outputs", {}).get("GitHubDevRoleArn", {}).get("Value")
     if output != {"Fn::GetAtt": ["GitHubDevRole", "Arn"]}:
         problems.append(f"{tpl.name}: output GitHubDevRoleArn must be the role's ARN")
