@@ -440,7 +440,9 @@ def bootstrap_lint(session: nox.Session) -> None:
 def iam_analysis(session: nox.Session) -> None:
     """A dev account deployed into moto: cloudsplaining, parliament and OIDC trust evaluation."""
     terraform, env = _terraform(session)
-    session.install("-e", ".[lambda,test]", "cloudsplaining>=0.9,<1", "parliament>=1.6,<2")
+    # parliament imports pkg_resources, which setuptools 81 removed and uv venvs do not carry.
+    session.install("-e", ".[lambda,test]", "cloudsplaining>=0.9,<1", "parliament>=1.6,<2",
+                    "setuptools<81")  # fmt: skip
     export = TF_HOME / "iam-analysis" / "account-authorization-details.json"
     session.run(
         "pytest", "-q", "tests/project_templates/test_iam_account.py", *session.posargs,

@@ -126,6 +126,8 @@ def apply_platform_iam(endpoint: str, workdir: Path) -> None:
     """`terraform apply` of the environment module's IAM resources against moto."""
     terraform = shutil.which("terraform")
     _need(terraform is not None, "terraform is not on PATH")
+    # Offline, init finds the AWS provider only through the CLI config nox writes for the mirror.
+    _need("TF_CLI_CONFIG_FILE" in os.environ, "no TF_CLI_CONFIG_FILE (the provider mirror config)")
     assert terraform
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "main.tf").write_text(_terraform_root(endpoint, workdir), encoding="utf-8")
@@ -171,14 +173,17 @@ def export_details(moto: Any) -> dict[str, Any]:
     return data
 
 
-@pytest.fixture(scope="module")
-def account(moto_cfn: Any, tmp_path_factory: pytest.TempPathFactory) -> Account:
-    owner_id, repo_id = stable_id(ORG), stable_id(f"{ORG}/{PLATFORM_REPO}")
+def deploy_bootstrap(moto: Any, account: str, subject_format: str) -> None:
+    """The bootstrap stack for dev in `account`, trusting the platform repository."""
     # moto's CloudFormation has no AWS::IAM::OIDCProvider: make it with IAM, pass it as existing.
-    provider = moto_cfn.client("iam", REGION, ACCOUNT).create_open_id_connect_provider(
+    provider = moto.client("iam", REGION, account).create_open_id_connect_provider(
         Url=f"https://{OIDC_HOST}", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["0" * 40]
     )["OpenIDConnectProviderArn"]
-    cfn = moto_cfn.client("cloudformation", REGION, ACCOUNT)
+    ids = {
+        "PlatformRepoOwnerId": str(stable_id(ORG)),
+        "PlatformRepoId": str(stable_id(f"{ORG}/{PLATFORM_REPO}")),
+    }
+    cfn = moto.client("cloudformation", REGION, account)
     stack = cfn.create_stack(
         StackName="mlops-suite-bootstrap-dev",
         TemplateBody=BOOTSTRAP.read_text(encoding="utf-8"),
@@ -188,16 +193,21 @@ def account(moto_cfn: Any, tmp_path_factory: pytest.TempPathFactory) -> Account:
                 "Environment": "dev",
                 "GitHubOrg": ORG,
                 "PlatformRepo": PLATFORM_REPO,
-                "OidcSubjectFormat": "immutable",
-                "PlatformRepoOwnerId": str(owner_id),
-                "PlatformRepoId": str(repo_id),
+                "OidcSubjectFormat": subject_format,
+                **(ids if subject_format == "immutable" else {}),
                 "ExistingOidcProviderArn": provider,
             }.items()
         ],
         Capabilities=["CAPABILITY_NAMED_IAM"],
     )["StackId"]
-    status = moto_cfn.wait(stack, account=ACCOUNT)
+    status = moto.wait(stack, account=account)
     assert status["StackStatus"] == "CREATE_COMPLETE", status.get("StackStatusReason")
+
+
+@pytest.fixture(scope="module")
+def account(moto_cfn: Any, tmp_path_factory: pytest.TempPathFactory) -> Account:
+    owner_id, repo_id = stable_id(ORG), stable_id(f"{ORG}/{PLATFORM_REPO}")
+    deploy_bootstrap(moto_cfn, ACCOUNT, "immutable")
     apply_platform_iam(moto_cfn.endpoint, tmp_path_factory.mktemp("tf") / "iam")
     handler = RecordingRepoHandler(_questionnaire)
     seed_platform(moto_cfn, REGION, ORG, handler, RecordingTrigger(), account=ACCOUNT)
@@ -316,8 +326,8 @@ def analyzers() -> None:
     for module in ("cloudsplaining", "parliament"):
         try:
             __import__(module)
-        except ImportError:
-            _need(False, f"{module} is not installed")
+        except ImportError as exc:
+            _need(False, f"{module} cannot be imported: {exc}")
 
 
 def test_the_account_holds_every_layer(account: Account) -> None:
@@ -557,3 +567,39 @@ def test_the_evaluator_lets_in_a_wildcard_it_should() -> None:
     }
     claims = github_claims(ORG, 1, "anything", 2, environment="prod", immutable=False)
     assert may_assume(trust, PROVIDER, claims)
+
+
+NAME_ONLY_ACCOUNT = "210987654321"  # a GitHub Enterprise Server platform: name-only subjects
+
+
+@pytest.fixture(scope="module")
+def name_only_details(moto_cfn: Any) -> dict[str, Any]:
+    deploy_bootstrap(moto_cfn, NAME_ONLY_ACCOUNT, "name-only")
+    iam = moto_cfn.client("iam", REGION, NAME_ONLY_ACCOUNT)
+    return {
+        role: iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+        for role in ("mlops-suite-platform-dev", "mlops-suite-platform-dev-plan")
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "environment"),
+    [("mlops-suite-platform-dev", "dev"), ("mlops-suite-platform-dev-plan", "dev-plan")],
+)
+def test_name_only_bootstrap_trusts_the_repository_by_name(
+    name_only_details: dict[str, Any], role: str, environment: str
+) -> None:
+    """OidcSubjectFormat name-only (GitHub Enterprise Server): the name-only subject of the
+    platform repository's environment gets in, nothing else does."""
+    trust = name_only_details[role]
+    provider = f"arn:aws:iam::{NAME_ONLY_ACCOUNT}:oidc-provider/{OIDC_HOST}"
+
+    def ok(repo: str = PLATFORM_REPO, **kw: Any) -> bool:
+        claims = github_claims(ORG, 1, repo, 2, immutable=False, **kw)
+        return may_assume(trust, provider, claims)
+
+    assert ok(environment=environment)
+    assert not ok(repo="other-repo", environment=environment)
+    assert not ok(pull_request=True)
+    assert not ok(environment="prod")
+    assert not ok()
