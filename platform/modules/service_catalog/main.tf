@@ -80,9 +80,8 @@ locals {
         Action   = ["sagemaker:CreatePipeline", "sagemaker:AddTags"]
         Resource = [local.project_pipelines]
         Condition = {
-          StringEquals                = { "aws:RequestTag/${local.project_tag}" = local.own_project_id }
-          StringEqualsIfExists        = { "aws:ResourceTag/${local.project_tag}" = local.own_project_id }
-          "ForAllValues:StringEquals" = { "aws:TagKeys" = [local.names.tag_keys.project_name, local.project_tag] }
+          StringEquals         = { "aws:RequestTag/${local.project_tag}" = local.own_project_id }
+          StringEqualsIfExists = { "aws:ResourceTag/${local.project_tag}" = local.own_project_id }
         }
       },
       {
@@ -93,11 +92,11 @@ locals {
         Condition = { StringEquals = { "aws:ResourceTag/${local.project_tag}" = local.own_project_id } }
       },
       {
-        Sid       = "FollowOwnProjectPipelineExecutions"
-        Effect    = "Allow"
-        Action    = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"]
-        Resource  = ["${local.project_pipelines}/execution/*"]
-        Condition = { StringEquals = { "aws:ResourceTag/${local.project_tag}" = local.own_project_id } }
+        # Read-only status; executions do not carry their pipeline's tags, so no tag scope here.
+        Sid      = "FollowPipelineExecutions"
+        Effect   = "Allow"
+        Action   = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"]
+        Resource = ["${local.project_pipelines}/execution/*"]
       },
       {
         Sid       = "PassOnlyThePlatformExecutionRole"
