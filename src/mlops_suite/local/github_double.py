@@ -33,6 +33,8 @@ from types import TracebackType
 from typing import Any, ClassVar, cast
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
+from mlops_suite.local.github_double_pulls import PullsAndIssues
+
 logger = logging.getLogger(__name__)
 
 DOCS = "https://docs.github.com/rest"
@@ -228,7 +230,7 @@ class _ReposBackend:
         return Repo(str(repo.git_dir))
 
 
-class GitHubDouble:
+class GitHubDouble(PullsAndIssues):
     """GitHub on loopback for tests and the offline demo; see the module docstring."""
 
     def __init__(
@@ -560,6 +562,7 @@ class GitHubDouble:
             "update_variable",
         ),
         ("POST", r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/dispatches", "dispatch"),
+        *PullsAndIssues.ROUTES,
     ]
 
     def _route(self, method: str, path: str, auth: str, environ: Environ) -> tuple[int, Any]:

@@ -115,6 +115,7 @@ class JobResult:
     summary: str
     env: dict[str, str]
     runner_temp: Path
+    skipped: bool = False  # the job's own `if:` was false
 
     def step(self, name_or_id: str) -> StepResult:
         """The step with this name or id."""
@@ -274,6 +275,19 @@ def run_job(
         except ExpressionError as exc:
             raise WorkflowError(f"job {job_id}, {where}: {exc}") from exc
 
+    result = JobResult(job_id, [], {}, "", {}, runner_temp)
+    job_status = {"success": True, "failure": False, "always": True, "cancelled": False}
+    for need in [job.get("needs")] if isinstance(job.get("needs"), str) else job.get("needs", []):
+        if need not in ctx.needs:
+            raise WorkflowError(f"job {job_id} needs {need!r}: pass its result in Context.needs")
+        if ctx.needs[need].get("result", "success") != "success":
+            job_status = {**job_status, "success": False, "failure": True}
+    try:
+        if not condition(job.get("if"), contexts, job_status):
+            result.skipped = True
+            return result
+    except ExpressionError as exc:
+        raise WorkflowError(f"job {job_id} if: {exc}") from exc
     declared_env: dict[str, str] = {}
     for scope, values in (("workflow env", data.get("env")), ("job env", job.get("env"))):
         for key, value in (values or {}).items():
@@ -285,11 +299,10 @@ def run_job(
     }
     job_timeout = float(job.get("timeout-minutes", timeout / 60)) * 60
     deadline = time.monotonic() + min(timeout, job_timeout)
-    results: list[StepResult] = []
+    results = result.steps
     added_env: dict[str, str] = {}
     added_path: list[str] = []
     failed: StepResult | None = None
-    result = JobResult(job_id, results, {}, "", {}, runner_temp)
     for index, step in enumerate(job.get("steps") or []):
         name = _step_name(step, index)
         status = {
@@ -412,6 +425,11 @@ def run_job(
             failed,
         )
     return result
+
+
+def needs_entry(result: JobResult) -> dict[str, Any]:
+    """The `needs.<job>` value a later job sees for `result`."""
+    return {"result": "skipped" if result.skipped else "success", "outputs": result.outputs}
 
 
 def _record(
