@@ -234,7 +234,8 @@ def run_job(
         "workspace": str(workspace),
     }
     base_env = {
-        **os.environ,
+        # A runner starts without cloud credentials: only an action step may hand them out.
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         **ctx.env,
         "CI": "true",
         "GITHUB_ACTIONS": "true",
