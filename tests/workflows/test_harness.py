@@ -212,5 +212,7 @@ def test_condition_adds_success_unless_a_status_function_is_named() -> None:
     assert condition("true", {}, failed) is False
     assert condition("always() && true", {}, failed) is True
     assert interpolate("x-${{ 1 == 1 }}", {}) == "x-true"
+    ctx = {"github": {"server_url": "https://h", "repository": "o/r"}}
+    assert interpolate("${{ github.server_url }}/${{ github.repository }}", ctx) == "https://h/o/r"
     with pytest.raises(ExpressionError, match="unknown function nope"):
         evaluate("nope()", {})

@@ -276,8 +276,8 @@ _INTERPOLATION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 def interpolate(value: Any, contexts: Mapping[str, Any]) -> Any:
     """Fill every `${{ }}` in a string (recursively in lists and mappings)."""
     if isinstance(value, str):
-        whole = _INTERPOLATION.fullmatch(value.strip())
-        if whole and value.strip() == value:
+        whole = _INTERPOLATION.fullmatch(value)
+        if whole and "}}" not in whole.group(1):
             result = evaluate(whole.group(1), contexts)
             return to_text(result) if not isinstance(result, dict | list) else result
         return _INTERPOLATION.sub(lambda m: to_text(evaluate(m.group(1), contexts)), value)
@@ -298,7 +298,7 @@ def condition(text: Any, contexts: Mapping[str, Any], status: Mapping[str, bool]
         return text and status["success"]
     expr = str(text).strip()
     whole = _INTERPOLATION.fullmatch(expr)
-    if whole:
+    if whole and "}}" not in whole.group(1):
         expr = whole.group(1)
     if not re.search(r"\b(" + "|".join(STATUS_FUNCTIONS) + r")\s*\(", expr, re.IGNORECASE):
         expr = f"success() && ({expr})"

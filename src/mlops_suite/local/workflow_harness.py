@@ -479,26 +479,33 @@ def setup_uv(call: StepCall) -> ActionResult:
 
 
 def setup_python(call: StepCall) -> ActionResult:
-    """actions/setup-python: the `python<version>` on PATH, first on PATH as python and python3."""
-    version = str(call.inputs.get("python-version", "")).strip()
-    if not re.fullmatch(r"3\.\d+", version):
-        raise WorkflowError(f"{call.name}: python-version {version!r} is not 3.N")
-    found = shutil.which(f"python{version}", path=call.env.get("PATH"))
-    probe = "import sys; print(sys.executable)"
-    real = (
-        subprocess.run([found, "-c", probe], capture_output=True, text=True, env=call.env)
-        if found
-        else None
-    )
-    if real is None or real.returncode != 0:
-        raise WorkflowError(f"{call.name}: no Python {version} on this machine; install it")
-    shims = call.runner_temp / f"python{version}"
+    """actions/setup-python: each `python<version>` on PATH; the last one listed is `python`."""
+    versions = str(call.inputs.get("python-version", "")).split()
+    if not versions or not all(re.fullmatch(r"3\.\d+", v) for v in versions):
+        raise WorkflowError(f"{call.name}: python-version {versions!r} is not one or more 3.N")
+    shims = call.runner_temp / "python-shims"
     shims.mkdir(exist_ok=True)
-    for alias in ("python", "python3", f"python{version}"):
-        link = shims / alias
-        if not link.exists():
+    probe = "import sys; print(sys.executable)"
+    pyenv = Path(call.env.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for version in versions:
+        # PATH first, then a pyenv install (its shims run only the versions pyenv selects).
+        candidates = [shutil.which(f"python{version}", path=call.env.get("PATH"))]
+        candidates += [str(p) for p in sorted(pyenv.glob(f"{version}.*/bin/python{version}"))]
+        real = None
+        for found in filter(None, candidates):
+            real = subprocess.run([found, "-c", probe], capture_output=True, text=True)
+            if real.returncode == 0:
+                break
+        if real is None or real.returncode != 0:
+            raise WorkflowError(f"{call.name}: no Python {version} on this machine; install it")
+        aliases = [f"python{version}"]
+        if version == versions[-1]:
+            aliases += ["python", "python3"]
+        for alias in aliases:
+            link = shims / alias
+            link.unlink(missing_ok=True)
             link.symlink_to(real.stdout.strip())
-    return ActionResult(outputs={"python-version": version}, path=[str(shims)])
+    return ActionResult(outputs={"python-version": versions[-1]}, path=[str(shims)])
 
 
 def setup_terraform(call: StepCall) -> ActionResult:
