@@ -216,3 +216,19 @@ def test_condition_adds_success_unless_a_status_function_is_named() -> None:
     assert interpolate("${{ github.server_url }}/${{ github.repository }}", ctx) == "https://h/o/r"
     with pytest.raises(ExpressionError, match="unknown function nope"):
         evaluate("nope()", {})
+
+
+def test_job_if_and_needs(clone: Path) -> None:
+    wf = workflow(
+        [{"env": {"V": "${{ needs.first.outputs.v }}"}, "run": 'test "$V" = go'}],
+        needs="first",
+        **{"if": "needs.first.outputs.v == 'go'"},
+    )
+    with pytest.raises(WorkflowError, match="needs 'first': pass its result"):
+        run_job(wf, "j", workspace=clone)
+    go = {"first": {"result": "success", "outputs": {"v": "go"}}}
+    assert not run_job(wf, "j", workspace=clone, context=Context(needs=go)).skipped
+    stop = {"first": {"result": "success", "outputs": {"v": "stop"}}}
+    assert run_job(wf, "j", workspace=clone, context=Context(needs=stop)).skipped
+    failed = {"first": {"result": "failure", "outputs": {"v": "go"}}}
+    assert run_job(wf, "j", workspace=clone, context=Context(needs=failed)).skipped
