@@ -98,10 +98,28 @@ def tests(session: nox.Session) -> None:
 # --- repository templates -------------------------------------------------------------------------
 
 
+VERSIONS = """
+import importlib.metadata as m, sys
+for name in sys.argv[1:]:
+    try:
+        print(f"{name}=={m.version(name)}")
+    except m.PackageNotFoundError:
+        pass
+"""
+
+
 def _render_and_check(
-    session: nox.Session, kind: str, sets: list[Path], env: dict[str, str] | None = None
-) -> None:
-    """Render each answer set from a suite snapshot and run each rendered repo's own nox."""
+    session: nox.Session,
+    kind: str,
+    sets: list[Path],
+    env: dict[str, str] | None = None,
+    versions_of: tuple[str, ...] = (),
+) -> dict[str, str]:
+    """Render each answer set from a suite snapshot and run each rendered repo's own nox.
+
+    Returns `{answer set: "name==version ..."}` for `versions_of` in each rendered tests venv.
+    """
+    found: dict[str, str] = {}
     if not sets:
         session.error(f"no answer sets for {kind}: add tests/answers/{kind}-<name>.yml")
     work = Path(tempfile.mkdtemp(prefix=f"render-{kind}-"))
@@ -125,7 +143,13 @@ def _render_and_check(
         run_env = {"NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv", **python_env, **(env or {})}
         with session.chdir(dst):
             session.run("nox", "--envdir", str(work / ".nox" / answers.stem), env=run_env)
+        python = work / ".nox" / answers.stem / "tests" / "bin" / "python"
+        if versions_of and python.exists():
+            out = session.run(str(python), "-c", VERSIONS, *versions_of, silent=True,
+                              external=True)  # fmt: skip
+            found[answers.stem] = " ".join(str(out).split())
     shutil.rmtree(work, ignore_errors=True)
+    return found
 
 
 @nox.session(tags=["templates"])
@@ -142,21 +166,29 @@ DRIFT_PACKAGES = ("copier", "sagemaker", "boto3", "moto", "nox")
 @nox.session(default=False)
 def drift(session: nox.Session) -> None:
     """Every kind rendered and checked with the newest dependencies its pins allow (nightly)."""
-    # --refresh here and no uv cache in the rendered repos: resolve against the index now.
-    session.install("--refresh", "--upgrade", "-e", ".", "nox")
+    # Resolve against the index now, not a warm cache; the rendered repos get fresh venvs (and on
+    # GitHub the nightly restores no uv cache), so they resolve the newest allowed versions too.
+    fresh = ["--refresh"] if session.venv_backend == "uv" else ["--no-cache-dir"]
+    session.install(*fresh, "--upgrade", "-e", ".", "nox")
     kinds = session.posargs or KINDS
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        session.error(f"unknown kinds {unknown}: choose from {KINDS}")
+    suite = session.run("python", "-c", VERSIONS, *DRIFT_PACKAGES, silent=True)
+    rows = [f"| (suite) | | {' '.join(str(suite).split())} |"]
     for kind in kinds:
         sets = answer_sets(kind)[:1]  # one answer set per kind: drift is about dependencies
-        _render_and_check(session, kind, sets, {"UV_RESOLUTION": "highest", "UV_NO_CACHE": "1"})
-    versions = session.run(
-        "python", "-c", "import importlib.metadata as m, sys\n"
-        "for n in sys.argv[1:]:\n"
-        "    try: print(f'| {n} | {m.version(n)} |')\n"
-        "    except m.PackageNotFoundError: print(f'| {n} | (not installed in the suite venv) |')",
-        *DRIFT_PACKAGES, silent=True,
-    )  # fmt: skip
-    report = f"### Drift build: {', '.join(kinds)} green\n\n| package | version |\n| --- | --- |\n"
-    report += str(versions)
+        found = _render_and_check(session, kind, sets, {"UV_RESOLUTION": "highest"}, DRIFT_PACKAGES)
+        rows += [f"| {kind} | {stem} | {pins} |" for stem, pins in found.items()]
+    report = "\n".join(
+        [
+            "### Drift build: green",
+            "",
+            "| kind | answer set | versions |",
+            "| --- | --- | --- |",
+            *rows,
+        ]
+    )
     session.log(report)
     if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(summary, "a", encoding="utf-8") as out:

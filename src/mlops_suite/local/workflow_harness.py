@@ -33,6 +33,22 @@ from mlops_suite.local.workflow_expr import ExpressionError, condition, interpol
 
 PINNED = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 SHELLS = {"bash": ["bash", "--noprofile", "--norc", "-eo", "pipefail"]}
+INHERIT_NOT = (
+    "AWS_",
+    "VIRTUAL_ENV",
+    "UV_PROJECT_ENVIRONMENT",
+    "UV_PYTHON",
+    "CONDA_PREFIX",
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "NOX_",
+)
+# The base interpreter behind a `pythonX.Y` (a virtual environment's points at its own copy).
+BASE_PYTHON = (
+    "import os, sys; v = 'python%d.%d' % sys.version_info[:2];"
+    " b = os.path.join(sys.base_prefix, 'bin', v);"
+    " print(b if os.path.exists(b) else sys.executable)"
+)
 
 
 class WorkflowError(RuntimeError):
@@ -234,8 +250,9 @@ def run_job(
         "workspace": str(workspace),
     }
     base_env = {
-        # A runner starts without cloud credentials: only an action step may hand them out.
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        # A runner starts without cloud credentials (only an action step hands them out) and
+        # outside any virtual environment, whatever the test runs in.
+        **{k: v for k, v in os.environ.items() if not k.startswith(INHERIT_NOT)},
         **ctx.env,
         "CI": "true",
         "GITHUB_ACTIONS": "true",
@@ -470,12 +487,18 @@ def checkout(call: StepCall) -> ActionResult:
 
 
 def setup_uv(call: StepCall) -> ActionResult:
-    """astral-sh/setup-uv: the uv on PATH."""
+    """astral-sh/setup-uv: the uv on PATH, alone on the PATH it adds (not its venv's python)."""
     uv = shutil.which("uv", path=call.env.get("PATH"))
     if uv is None:
         raise WorkflowError(f"{call.name}: no uv on PATH; install it (pip install uv)")
     version = subprocess.run([uv, "--version"], capture_output=True, text=True, check=True).stdout
-    return ActionResult(outputs={"uv-version": version.split()[-1]}, path=[str(Path(uv).parent)])
+    shims = call.runner_temp / "uv-shims"
+    shims.mkdir(exist_ok=True)
+    for tool in ("uv", "uvx"):
+        found = Path(uv).with_name(tool)
+        if found.exists() and not (shims / tool).exists():
+            (shims / tool).symlink_to(found)
+    return ActionResult(outputs={"uv-version": version.split()[-1]}, path=[str(shims)])
 
 
 def setup_python(call: StepCall) -> ActionResult:
@@ -485,7 +508,7 @@ def setup_python(call: StepCall) -> ActionResult:
         raise WorkflowError(f"{call.name}: python-version {versions!r} is not one or more 3.N")
     shims = call.runner_temp / "python-shims"
     shims.mkdir(exist_ok=True)
-    probe = "import sys; print(sys.executable)"
+    probe = BASE_PYTHON
     pyenv = Path(call.env.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     for version in versions:
         # PATH first, then a pyenv install (its shims run only the versions pyenv selects).
