@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from mlops_suite import names
-from mlops_suite.local.aws import DEFAULT_ACCOUNT, embedded_aws
+from mlops_suite.local.aws import DEFAULT_ACCOUNT, EmbeddedAWS, embedded_aws
 from mlops_suite.local.github_double import GitHubDouble
 from mlops_suite.local.workflow_harness import JobFailed, run_job, standard_actions
 
@@ -62,6 +65,17 @@ def test_ci_runs_the_repos_own_lint(hosted: HostedRepo) -> None:
     assert "Session lint was successful" in nox, nox[-3000:]
 
 
+@contextmanager
+def fresh_aws() -> Iterator[EmbeddedAWS]:
+    """The embedded AWS with moto's in-process state reset (its backends outlive a server)."""
+    with embedded_aws(patch_environ=False) as aws:
+        reset = f"{aws.endpoint_url}/moto-api/reset"  # loopback http URL of moto
+        request = urllib.request.Request(reset, method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
+        yield aws
+
+
 def seed_platform(aws: object, region: str) -> dict[str, str]:
     """What the platform and the project template leave in the dev account for this project."""
     iam, ssm, s3 = (aws.client(s) for s in ("iam", "ssm", "s3"))  # type: ignore[attr-defined]
@@ -87,7 +101,7 @@ def seed_platform(aws: object, region: str) -> dict[str, str]:
 @pytest.mark.usefixtures("moto_execution_steps")
 def test_train_upserts_starts_and_waits_against_moto(hosted: HostedRepo) -> None:
     wf = hosted.workspace / ".github" / "workflows" / "train.yml"
-    with embedded_aws(patch_environ=False) as aws:
+    with fresh_aws() as aws:
         platform = seed_platform(aws, aws.region)
         ctx = hosted.context(event_name="push", vars={"AWS_ROLE_ARN": platform["role"]})
         actions = standard_actions(aws=aws)
@@ -115,7 +129,7 @@ def test_train_upserts_starts_and_waits_against_moto(hosted: HostedRepo) -> None
 
 def test_train_without_the_platform_fails_naming_the_fix(hosted: HostedRepo) -> None:
     wf = hosted.workspace / ".github" / "workflows" / "train.yml"
-    with embedded_aws(patch_environ=False) as aws:
+    with fresh_aws() as aws:
         ctx = hosted.context(
             event_name="workflow_dispatch",
             vars={"AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/x"},
