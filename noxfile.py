@@ -169,7 +169,7 @@ def drift(session: nox.Session) -> None:
     # Resolve against the index now, not a warm cache; the rendered repos get fresh venvs (and on
     # GitHub the nightly restores no uv cache), so they resolve the newest allowed versions too.
     fresh = ["--refresh"] if session.venv_backend == "uv" else ["--no-cache-dir"]
-    session.install(*fresh, "--upgrade", "-e", ".", "nox")
+    session.install(*fresh, "--upgrade", "-e", ".", "nox", "uv")  # uv: the rendered venvs too
     kinds = session.posargs or KINDS
     unknown = sorted(set(kinds) - set(KINDS))
     if unknown:
