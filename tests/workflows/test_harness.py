@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 import yaml
 
+from mlops_suite.local.workflow_actions import standard_actions, stub
 from mlops_suite.local.workflow_expr import ExpressionError, condition, evaluate, interpolate
 from mlops_suite.local.workflow_harness import (
     Context,
     JobFailed,
     WorkflowError,
     run_job,
-    standard_actions,
-    stub,
 )
 
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -13,7 +13,8 @@ import pytest
 from mlops_suite import names
 from mlops_suite.local.aws import DEFAULT_ACCOUNT, EmbeddedAWS, embedded_aws
 from mlops_suite.local.github_double import GitHubDouble
-from mlops_suite.local.workflow_harness import JobFailed, run_job, standard_actions
+from mlops_suite.local.workflow_actions import standard_actions
+from mlops_suite.local.workflow_harness import JobFailed, run_job
 
 from .conftest import HostedRepo, host_render
 

@@ -14,13 +14,12 @@ import pytest
 
 from mlops_suite import rendering
 from mlops_suite.local.github_double import GitHubDouble
+from mlops_suite.local.workflow_actions import standard_actions, stub
 from mlops_suite.local.workflow_harness import (
     Context,
     JobFailed,
     load_workflow,
     run_job,
-    standard_actions,
-    stub,
 )
 
 from .conftest import tool_path

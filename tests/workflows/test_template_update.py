@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from mlops_suite.local.github_double import GitHubDouble
+from mlops_suite.local.workflow_actions import standard_actions
 from mlops_suite.local.workflow_harness import (
     JobFailed,
     JobResult,
     needs_entry,
     run_job,
-    standard_actions,
 )
 
 from .conftest import HostedRepo, git, host_render
