@@ -7,7 +7,7 @@ one definition; the cloud run (`run-pipeline`) upserts it and the local run (`ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ from sagemaker.huggingface import HuggingFace
 from sagemaker.inputs import TrainingInput
 from sagemaker.model import Model
 from sagemaker.model_metrics import MetricsSource, ModelMetrics
-from sagemaker.network import NetworkConfig
 from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
 from sagemaker.workflow.condition_step import ConditionStep
 from sagemaker.workflow.conditions import (
@@ -34,6 +33,8 @@ from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.steps import CacheConfig, ProcessingStep, TrainingStep
 
 from . import settings
+from .core.platform import JobNetwork
+from .core.session import get_session
 
 STEPS_DIR = Path(__file__).resolve().parent / "steps"
 PROCESSING = "/opt/ml/processing"
@@ -58,39 +59,6 @@ METRIC_DEFINITIONS = [
 ]
 
 
-@dataclass(frozen=True)
-class JobNetwork:
-    """Where the platform lets jobs run: its private subnets and security group, and its KMS key."""
-
-    subnets: list[str]
-    security_group_ids: list[str]
-    kms_key_arn: str
-
-    def processing(self) -> dict[str, Any]:
-        """Keyword arguments that put a processor in the VPC with encrypted volumes and outputs."""
-        subnets: list[Any] = list(self.subnets)  # the SDK's hints also allow pipeline variables
-        groups: list[Any] = list(self.security_group_ids)
-        return {
-            "network_config": NetworkConfig(
-                subnets=subnets,
-                security_group_ids=groups,
-                encrypt_inter_container_traffic=True,
-            ),
-            "volume_kms_key": self.kms_key_arn,
-            "output_kms_key": self.kms_key_arn,
-        }
-
-    def training(self) -> dict[str, Any]:
-        """The same for an estimator."""
-        return {
-            "subnets": self.subnets,
-            "security_group_ids": self.security_group_ids,
-            "encrypt_inter_container_traffic": True,
-            "volume_kms_key": self.kms_key_arn,
-            "output_kms_key": self.kms_key_arn,
-        }
-
-
 def default_input_data_url(bucket: str) -> str:
     """Return where the pipeline reads its JSON Lines data unless told otherwise (a prefix)."""
     return f"s3://{bucket}/{settings.PIPELINE_NAME}/input/"
@@ -109,9 +77,13 @@ def check_parameters(values: dict[str, Any]) -> None:
         try:
             number = float(values[name])
         except (TypeError, ValueError):
-            raise ValueError(f"{name}={values[name]!r} is not a number: use {low} to {high}") from None
+            raise ValueError(
+                f"{name}={values[name]!r} is not a number: use {low} to {high}"
+            ) from None
         if not low <= number <= high:
-            raise ValueError(f"{name}={values[name]} is out of range: use a value from {low} to {high}")
+            raise ValueError(
+                f"{name}={values[name]} is out of range: use a value from {low} to {high}"
+            )
     for name in ("InputDataUrl", "BaseModelUrl"):
         if name in values and not str(values[name]).startswith("s3://"):
             raise ValueError(f"{name}={values[name]!r} is not an S3 URI: use s3://bucket/prefix/")
@@ -135,26 +107,6 @@ def training_image(region: str) -> str:
 def inference_image(region: str) -> str:
     """Return the large-model inference (DJL LMI) image the registered model is served with."""
     return str(image_uris.retrieve("djl-lmi", region, version=settings.LMI_VERSION))
-
-
-SDK_CONFIG = {
-    "SchemaVersion": "1.0",
-    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
-}
-
-
-def get_session(region: str, default_bucket: str) -> PipelineSession:
-    """Return a PipelineSession in `region` that stages code and artifacts in `default_bucket`."""
-    import boto3
-
-    boto_session = boto3.Session(region_name=region)
-    return PipelineSession(
-        boto_session=boto_session,
-        sagemaker_client=boto_session.client("sagemaker"),
-        default_bucket=default_bucket,
-        # Jobs run VPC-only and the SDK's usage telemetry would call a public endpoint: opt out.
-        sagemaker_config=SDK_CONFIG,
-    )
 
 
 def get_pipeline(
@@ -238,10 +190,13 @@ def get_pipeline(
                 for name in ("train", "validation", "test")
             ],
             arguments=[
-                "--input-dir", f"{PROCESSING}/input/data",
-                "--template", f"{PROCESSING}/input/template",
-                "--output-dir", f"{PROCESSING}/output",
-            ],  # fmt: skip
+                "--input-dir",
+                f"{PROCESSING}/input/data",
+                "--template",
+                f"{PROCESSING}/input/template",
+                "--output-dir",
+                f"{PROCESSING}/output",
+            ],
         ),
         cache_config=cache,
     )
@@ -317,10 +272,13 @@ def get_pipeline(
         llm_judge = ParameterString("LlmJudge", "true")
         parameters.append(llm_judge)
         judge_arguments = [
-            "--judge", llm_judge,
-            "--judge-model-id", settings.JUDGE_MODEL_ID,
-            "--judge-region", region,
-        ]  # fmt: skip
+            "--judge",
+            llm_judge,
+            "--judge-model-id",
+            settings.JUDGE_MODEL_ID,
+            "--judge-region",
+            region,
+        ]
     evaluator = ScriptProcessor(
         image_uri=image,
         command=["python3"],
@@ -353,12 +311,16 @@ def get_pipeline(
             ],
             outputs=[ProcessingOutput(output_name="evaluation", source=f"{PROCESSING}/evaluation")],
             arguments=[
-                "--base-model-dir", f"{PROCESSING}/base-model",
-                "--model-dir", f"{PROCESSING}/model",
-                "--test-dir", f"{PROCESSING}/test",
-                "--output-dir", f"{PROCESSING}/evaluation",
+                "--base-model-dir",
+                f"{PROCESSING}/base-model",
+                "--model-dir",
+                f"{PROCESSING}/model",
+                "--test-dir",
+                f"{PROCESSING}/test",
+                "--output-dir",
+                f"{PROCESSING}/evaluation",
                 *judge_arguments,
-            ],  # fmt: skip
+            ],
         ),
         property_files=[evaluation_report],
         cache_config=cache,
@@ -385,8 +347,11 @@ def get_pipeline(
     serving_env: dict[str, Any] = (
         {"HF_MODEL_ID": "/opt/ml/model/merged"}
         if settings.MERGE_WEIGHTS
-        else {"HF_MODEL_ID": base_model_url, "OPTION_ENABLE_LORA": "true",
-              "OPTION_ADAPTERS_PATH": "/opt/ml/model/adapter"}  # fmt: skip
+        else {
+            "HF_MODEL_ID": base_model_url,
+            "OPTION_ENABLE_LORA": "true",
+            "OPTION_ADAPTERS_PATH": "/opt/ml/model/adapter",
+        }
     )
     model = Model(
         image_uri=inference_image(region),
@@ -416,10 +381,16 @@ def get_pipeline(
         error_message=Join(
             on=" ",
             values=[
-                "Test ROUGE-L", rouge, "must be at least MinRougeL", min_rouge_l,
-                "and perplexity", ppl, "at most MaxPerplexity", max_perplexity,
+                "Test ROUGE-L",
+                rouge,
+                "must be at least MinRougeL",
+                min_rouge_l,
+                "and perplexity",
+                ppl,
+                "at most MaxPerplexity",
+                max_perplexity,
             ],
-        ),  # fmt: skip
+        ),
     )
     step_check = ConditionStep(
         name="CheckMetrics",
@@ -438,3 +409,51 @@ def get_pipeline(
         steps=[step_prepare, step_train, step_evaluate, step_check],
         sagemaker_session=session,
     )
+
+
+def prepare_local(session: Any, bucket: str) -> dict[str, Any]:
+    """Stage what a local run needs and return its parameter overrides (yours still win).
+
+    The local run fine-tunes a tiny model built in code (tiny_model.py) instead of the answer's
+    base model: it is written to the bucket's local-base-model/ prefix. The sample data goes to
+    the default input prefix when nothing is there yet. Bedrock is not called locally.
+    """
+    import tempfile
+
+    from . import tiny_model
+
+    root = Path(__file__).resolve().parents[2]
+    s3 = session.client("s3")
+    prefix = "local-base-model/"
+    with tempfile.TemporaryDirectory() as folder:
+        staged = tiny_model.stage_base_model(
+            tiny_model.corpus(root / "data", STEPS_DIR / "prompt_template.json"), Path(folder)
+        )
+        for path in sorted(p for p in staged.rglob("*") if p.is_file()):
+            s3.upload_file(str(path), bucket, prefix + path.relative_to(staged).as_posix())
+    input_prefix = default_input_data_url(bucket).removeprefix(f"s3://{bucket}/")
+    if not s3.list_objects_v2(Bucket=bucket, Prefix=input_prefix).get("KeyCount", 0):
+        sample = root / "data" / settings.SAMPLE_DATA
+        s3.upload_file(str(sample), bucket, input_prefix + sample.name)
+    overrides = {**settings.LOCAL_PARAMETERS, "BaseModelUrl": f"s3://{bucket}/{prefix}"}
+    if settings.USE_LLM_JUDGE:
+        overrides["LlmJudge"] = "false"
+    return overrides
+
+
+def report_local(result: Any) -> None:
+    """Print what a local run produced: the adapter's metrics beside the base model's."""
+    for name, report in result.reports.items():
+        adapted = report.get("llm_metrics", {})
+        base = report.get("base_model_metrics", {})
+        if not adapted:
+            print(f"{name}: {json.dumps(report)}")
+            continue
+        print(f"{name}: metric  fine-tuned  base model")
+        for metric, value in adapted.items():
+            before = base.get(metric, {}).get("value")
+            shown = "" if before is None else f"{before:.4f}"
+            print(f"  {metric:<12} {value['value']:>10.4f}  {shown:>10}")
+    for name, props in result.properties.items():
+        if "ModelPackageArn" in props:
+            print(f"{name}: {props['ModelPackageArn']} ({props['ModelApprovalStatus']})")

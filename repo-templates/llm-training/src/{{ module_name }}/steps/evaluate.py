@@ -69,14 +69,18 @@ def rouge_l(predictions: list[str], references: list[str]) -> float:
         raise ValueError("ROUGE-L needs as many predictions as references, at least one")
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)
     scores = [
-        scorer.score(r, p)["rougeL"].fmeasure
-        for p, r in zip(predictions, references, strict=True)
+        scorer.score(r, p)["rougeL"].fmeasure for p, r in zip(predictions, references, strict=True)
     ]
     return sum(scores) / len(scores)
 
 
-def perplexity(model: Any, tokenizer: Any, rows: list[dict[str, str]], max_length: int = 256,
-               batch_size: int = 16) -> float:  # fmt: skip
+def perplexity(
+    model: Any,
+    tokenizer: Any,
+    rows: list[dict[str, str]],
+    max_length: int = 256,
+    batch_size: int = 16,
+) -> float:
     """Return exp(mean loss over response tokens) of `model` on the prepared `rows`."""
     import torch
 
@@ -88,14 +92,18 @@ def perplexity(model: Any, tokenizer: Any, rows: list[dict[str, str]], max_lengt
             ids, labels = [], []
             for row in rows[start : start + batch_size]:
                 prompt = tokenizer(row["prompt"], add_special_tokens=False)["input_ids"]
-                answer = [*tokenizer(row["response"], add_special_tokens=False)["input_ids"],
-                          tokenizer.eos_token_id]  # fmt: skip
+                answer = [
+                    *tokenizer(row["response"], add_special_tokens=False)["input_ids"],
+                    tokenizer.eos_token_id,
+                ]
                 ids.append((prompt + answer)[:max_length])
                 labels.append(([IGNORE] * len(prompt) + answer)[:max_length])
             width = max(len(i) for i in ids)
             pad = tokenizer.pad_token_id
             input_ids = torch.tensor([i + [pad] * (width - len(i)) for i in ids], device=device)
-            label_ids = torch.tensor([x + [IGNORE] * (width - len(x)) for x in labels], device=device)
+            label_ids = torch.tensor(
+                [x + [IGNORE] * (width - len(x)) for x in labels], device=device
+            )
             mask = torch.tensor([[1] * len(i) + [0] * (width - len(i)) for i in ids], device=device)
             tokens = int((label_ids[:, 1:] != IGNORE).sum())
             loss = model(input_ids=input_ids, attention_mask=mask, labels=label_ids).loss
@@ -106,8 +114,9 @@ def perplexity(model: Any, tokenizer: Any, rows: list[dict[str, str]], max_lengt
     return math.exp(total / count)
 
 
-def generate(model: Any, tokenizer: Any, prompts: list[str], max_new_tokens: int = 32,
-             batch_size: int = 16) -> list[str]:  # fmt: skip
+def generate(
+    model: Any, tokenizer: Any, prompts: list[str], max_new_tokens: int = 32, batch_size: int = 16
+) -> list[str]:
     """Return the greedy continuation of each prompt, up to EOS or `max_new_tokens`."""
     import torch
 
@@ -132,7 +141,9 @@ def generate(model: Any, tokenizer: Any, prompts: list[str], max_new_tokens: int
     return out
 
 
-def score(model: Any, tokenizer: Any, rows: list[dict[str, str]], max_new_tokens: int = 32) -> dict[str, Any]:
+def score(
+    model: Any, tokenizer: Any, rows: list[dict[str, str]], max_new_tokens: int = 32
+) -> dict[str, Any]:
     """Return perplexity, exact match and ROUGE-L of `model` on `rows`, and its predictions."""
     started = time.perf_counter()
     references = [r["response"] for r in rows]
@@ -146,21 +157,28 @@ def score(model: Any, tokenizer: Any, rows: list[dict[str, str]], max_new_tokens
     }
 
 
-def build_report(adapted: dict[str, Any], baseline: dict[str, Any] | None,
-                 rows: list[dict[str, str]], judge: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+def build_report(
+    adapted: dict[str, Any],
+    baseline: dict[str, Any] | None,
+    rows: list[dict[str, str]],
+    judge: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Return the evaluation report: metrics in the model registry's {"value": ...} layout."""
 
     def metrics(result: dict[str, Any]) -> dict[str, Any]:
         names = ("perplexity", "exact_match", "rouge_l")
-        return {n: {"value": round(float(result[n]), 6), "standard_deviation": "NaN"} for n in names}
+        return {
+            n: {"value": round(float(result[n]), 6), "standard_deviation": "NaN"} for n in names
+        }
 
     report: dict[str, Any] = {"llm_metrics": metrics(adapted), "test_rows": len(rows)}
     if baseline is not None:
         report["base_model_metrics"] = metrics(baseline)
     if judge is not None:
         report["llm_metrics"]["judge_score"] = {
-            "value": round(judge["mean_score"], 6), "standard_deviation": "NaN"
-        }  # fmt: skip
+            "value": round(judge["mean_score"], 6),
+            "standard_deviation": "NaN",
+        }
         report["judge"] = judge
     report["examples"] = [
         {"prompt": r["prompt"], "reference": r["response"], "prediction": p}
@@ -194,12 +212,16 @@ def parse_grade(response: dict[str, Any]) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def judge(client: Any, model_id: str, rows: list[dict[str, str]], predictions: list[str]) -> dict[str, Any]:
+def judge(
+    client: Any, model_id: str, rows: list[dict[str, str]], predictions: list[str]
+) -> dict[str, Any]:
     """Grade every prediction with the judge model; replies without a grade are counted apart."""
     grades: list[int] = []
     unparsed = 0
     for row, prediction in zip(rows, predictions, strict=True):
-        reply = client.converse(**judge_request(model_id, row["prompt"], row["response"], prediction))
+        reply = client.converse(
+            **judge_request(model_id, row["prompt"], row["response"], prediction)
+        )
         grade = parse_grade(reply)
         if grade is None:
             unparsed += 1
@@ -268,7 +290,12 @@ def read_rows(directory: Path) -> list[dict[str, str]]:
     files = sorted(directory.rglob("*.jsonl"))
     if not files:
         raise FileNotFoundError(f"no .jsonl file under {directory}")
-    return [json.loads(line) for f in files for line in f.read_text("utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for f in files
+        for line in f.read_text("utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def _bool(text: str) -> bool:

@@ -61,7 +61,9 @@ def parse_line(text: str, source: str, line: int) -> Row | None:
         )
     for key in (*REQUIRED, *OPTIONAL):
         if key in value and not isinstance(value[key], str):
-            raise DataError(f"{where}: field {key!r} is a {type(value[key]).__name__}: use a string")
+            raise DataError(
+                f"{where}: field {key!r} is a {type(value[key]).__name__}: use a string"
+            )
     for key in REQUIRED:
         if not value[key].strip():
             raise DataError(f"{where}: field {key!r} is empty: give it text or drop the row")
@@ -125,7 +127,7 @@ def split(
         )
     # Order by a content hash first, so the split does not depend on the order of the files.
     ordered = sorted(rows, key=lambda r: hashlib.sha256(repr(_key(r)).encode()).hexdigest())
-    random.Random(seed).shuffle(ordered)
+    random.Random(seed).shuffle(ordered)  # noqa: S311 - reproducible, not secret
     return {
         "test": ordered[:n_test],
         "validation": ordered[n_test : n_test + n_validation],

@@ -29,7 +29,7 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import torch  # noqa: E402
+import torch
 
 LOG = logging.getLogger("train")
 IGNORE = -100  # label id the loss skips: prompt and padding tokens
@@ -79,7 +79,7 @@ class TrainConfig:
         if self.epochs < 1 or self.batch_size < 1 or self.max_length < 8:
             raise HyperparameterError(
                 f"epochs={self.epochs}, batch_size={self.batch_size}, max_length="
-                f"{self.max_length}: use epochs and batch_size of 1 or more, max_length of 8 or more"
+                f"{self.max_length}: use epochs and batch_size of 1 or more and max_length of 8+"
             )
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise HyperparameterError(f"precision={self.precision!r}: use auto, fp32, bf16 or fp16")
@@ -224,7 +224,9 @@ def latest_checkpoint(directory: Path) -> Path | None:
     found = [
         p
         for p in directory.iterdir()
-        if p.is_dir() and re.fullmatch(rf"{CHECKPOINT_PREFIX}\d+", p.name) and (p / STATE_FILE).exists()
+        if p.is_dir()
+        and re.fullmatch(rf"{CHECKPOINT_PREFIX}\d+", p.name)
+        and (p / STATE_FILE).exists()
     ]
     return max(found, key=lambda p: int(p.name[len(CHECKPOINT_PREFIX) :]), default=None)
 
@@ -284,14 +286,21 @@ def _distributed() -> tuple[int, int]:
 
 
 def _batches(
-    encoded: list[dict[str, list[int]]], batch_size: int, epoch: int, seed: int, rank: int, world: int
+    encoded: list[dict[str, list[int]]],
+    batch_size: int,
+    epoch: int,
+    seed: int,
+    rank: int,
+    world: int,
 ) -> list[list[dict[str, list[int]]]]:
     order = torch.randperm(len(encoded), generator=torch.Generator().manual_seed(seed + epoch))
     shard = [encoded[int(i)] for i in order[rank::world]]  # each process its own rows
     return [shard[i : i + batch_size] for i in range(0, len(shard), batch_size)]
 
 
-def mean_loss(model: Any, encoded: list[dict[str, list[int]]], pad_id: int, batch_size: int) -> float:
+def mean_loss(
+    model: Any, encoded: list[dict[str, list[int]]], pad_id: int, batch_size: int
+) -> float:
     """Return the token-weighted mean loss of `model` over `encoded` rows (no gradients)."""
     total, count = 0.0, 0
     device = next(model.parameters()).device
@@ -325,7 +334,11 @@ def train(
     """
     config.check()
     rank, world = _distributed()
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}") if torch.cuda.is_available() else torch.device("cpu")
+    device = (
+        torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}")
+        if torch.cuda.is_available()
+        else torch.device("cpu")
+    )
     model.to(device)
     torch.manual_seed(config.seed)
     encoded = [encode(r, tokenizer, config.max_length) for r in train_rows]
@@ -356,10 +369,14 @@ def train(
     done = step
     while step < total:
         epoch, skip = divmod(step, per_epoch)
-        for batch_rows in _batches(encoded, config.batch_size, epoch, config.seed, rank, world)[skip:]:
+        for batch_rows in _batches(encoded, config.batch_size, epoch, config.seed, rank, world)[
+            skip:
+        ]:
             if step >= total:
                 break
-            batch = {k: v.to(device) for k, v in collate(batch_rows, tokenizer.pad_token_id).items()}
+            batch = {
+                k: v.to(device) for k, v in collate(batch_rows, tokenizer.pad_token_id).items()
+            }
             with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None):
                 loss = wrapped(**batch).loss
             optimizer.zero_grad(set_to_none=True)
@@ -370,18 +387,26 @@ def train(
             step += 1
             result.tokens += int(batch["attention_mask"].sum())
             result.losses.append(float(loss.detach()))
-            if checkpoint_dir and rank == 0 and (step % config.checkpoint_every == 0 or step == total):
+            if (
+                checkpoint_dir
+                and rank == 0
+                and (step % config.checkpoint_every == 0 or step == total)
+            ):
                 save_checkpoint(checkpoint_dir, step, model, optimizer, scheduler)
             if on_step is not None:
                 on_step(step)
     result.seconds = time.perf_counter() - started
     result.steps = step - done
-    result.train_loss = sum(result.losses[-10:]) / len(result.losses[-10:]) if result.losses else float("nan")
+    result.train_loss = (
+        sum(result.losses[-10:]) / len(result.losses[-10:]) if result.losses else float("nan")
+    )
     result.validation_loss = mean_loss(model, held_out, tokenizer.pad_token_id, config.batch_size)
     return result
 
 
-def save_outputs(model: Any, tokenizer: Any, model_dir: Path, merge: bool, template: Path | None) -> None:
+def save_outputs(
+    model: Any, tokenizer: Any, model_dir: Path, merge: bool, template: Path | None
+) -> None:
     """Write the adapter (and the merged weights when asked), the tokenizer and the template."""
     model_dir.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(model_dir / ADAPTER_DIR)
@@ -429,9 +454,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output-data-dir", type=Path, default=Path(env("SM_OUTPUT_DATA_DIR", "")))
     args = parser.parse_args(argv)
 
-    config = TrainConfig(
-        **{k: getattr(args, k) for k in TrainConfig.__dataclass_fields__}  # noqa: SIM118
-    )
+    config = TrainConfig(**{k: getattr(args, k) for k in TrainConfig.__dataclass_fields__})
     config.check()
     model, tokenizer = load_base(args.base_model)
     model = with_adapter(model, config)
@@ -445,7 +468,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     rank = torch.distributed.get_rank() if torch.distributed.is_initialized() else 0
     if rank == 0:
-        save_outputs(model, tokenizer, args.model_dir, args.merge_weights, Path(__file__).with_name("prompt_template.json"))
+        save_outputs(
+            model,
+            tokenizer,
+            args.model_dir,
+            args.merge_weights,
+            Path(__file__).with_name("prompt_template.json"),
+        )
         metrics = {
             "steps": result.steps,
             "resumed_from": result.resumed_from,
@@ -455,10 +484,16 @@ def main(argv: list[str] | None = None) -> None:
         }
         if str(args.output_data_dir):
             args.output_data_dir.mkdir(parents=True, exist_ok=True)
-            (args.output_data_dir / "training_metrics.json").write_text(json.dumps(metrics), "utf-8")
+            (args.output_data_dir / "training_metrics.json").write_text(
+                json.dumps(metrics), "utf-8"
+            )
         # SageMaker's metric definitions read these lines from the log.
-        LOG.info("train_loss=%.4f validation_loss=%.4f tokens_per_second=%.1f",
-                 result.train_loss, result.validation_loss, result.tokens_per_second)
+        LOG.info(
+            "train_loss=%.4f validation_loss=%.4f tokens_per_second=%.1f",
+            result.train_loss,
+            result.validation_loss,
+            result.tokens_per_second,
+        )
     if torch.distributed.is_initialized():
         torch.distributed.destroy_process_group()
 
