@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sagemaker import image_uris
-from sagemaker.huggingface import HuggingFace
+from sagemaker.huggingface.estimator import HuggingFace
 from sagemaker.inputs import TrainingInput
 from sagemaker.model import Model
 from sagemaker.model_metrics import MetricsSource, ModelMetrics
@@ -223,7 +223,7 @@ def get_pipeline(
             "lora_r": lora_rank,
             "lora_alpha": lora_alpha,
             "batch_size": batch_size,
-            "merge_weights": settings.MERGE_WEIGHTS,
+            "merge_weights": str(settings.MERGE_WEIGHTS).lower(),
             "checkpoint_dir": CHECKPOINTS,
         },
         environment={"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},

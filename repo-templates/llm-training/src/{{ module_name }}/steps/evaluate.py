@@ -71,7 +71,7 @@ def rouge_l(predictions: list[str], references: list[str]) -> float:
     scores = [
         scorer.score(r, p)["rougeL"].fmeasure for p, r in zip(predictions, references, strict=True)
     ]
-    return sum(scores) / len(scores)
+    return float(sum(scores) / len(scores))
 
 
 def perplexity(
