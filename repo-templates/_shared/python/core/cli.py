@@ -157,7 +157,9 @@ def run_local(
     bucket = bucket or artifact_bucket(session, region)
     ensure_bucket(session, bucket, region)
     # Locally the role is only written into the definition; no job assumes it.
-    role = execution_role(session, role) or f"arn:aws:iam::{account_id(session)}:role/local-run"
+    role = execution_role(session, role) or (
+        f"arn:{settings.partition(region)}:iam::{account_id(session)}:role/local-run"
+    )
     values = {**stage_input(session, bucket, input_data), **(parameters or {})}
     from .. import pipeline as kind
 
