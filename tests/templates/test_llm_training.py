@@ -38,7 +38,6 @@ COMMON_FILES = {
     "src/PKG/core/embedded.py",
     "src/PKG/core/platform.py",
     "src/PKG/core/session.py",
-    "src/PKG/local_run.py",
     "src/PKG/pipeline.py",
     "src/PKG/settings.py",
     "src/PKG/synthetic.py",
@@ -54,6 +53,11 @@ COMMON_FILES = {
     "tests/test_pipeline_definition.py",
     "tests/test_prepare.py",
     "tests/test_train.py",
+}
+RUNNER_SOURCE = ROOT / "repo-templates" / "_shared" / "python" / "local_run"
+COMMON_FILES |= {
+    f"src/PKG/local_run/{path.relative_to(RUNNER_SOURCE).as_posix()}"
+    for path in RUNNER_SOURCE.rglob("*.py")
 }
 ENDPOINT_FILES = {"src/PKG/endpoint.py", "tests/test_endpoint.py"}
 

@@ -52,6 +52,11 @@ PARAMETER_RANGES: dict[str, tuple[float, float]] = {
     "TrainingInstanceCount": (1, 64),
     "MinRougeL": (0.0, 1.0),
 }
+# torchrun (one process per GPU and host) in SageMaker. The local runner starts no launcher: it
+# runs each host's script once, on the CPU, which is what train.py does without WORLD_SIZE; so
+# the local run's definition leaves this one setting off (prepare_local), and nothing else.
+DISTRIBUTION: dict[str, Any] = {"torch_distributed": {"enabled": True}}
+_launcher = {"on": True}
 # Log lines of the training step that SageMaker turns into training job metrics.
 METRIC_DEFINITIONS = [
     {"Name": name, "Regex": rf"{name}=([0-9.eE+-]+|nan)"}
@@ -128,6 +133,7 @@ def get_pipeline(
     in_training = network.training() if network else {}
     cache = CacheConfig(enable_caching=True, expire_after="P30D")
     image = training_image(region)
+    launcher, _launcher["on"] = _launcher["on"], True  # prepare_local's switch lasts one build
 
     processing_instance_type = ParameterString("ProcessingInstanceType", "ml.m5.xlarge")
     evaluation_instance_type = ParameterString("EvaluationInstanceType", "ml.g5.xlarge")
@@ -216,7 +222,7 @@ def get_pipeline(
         role=role,
         instance_type=training_instance_type,
         instance_count=training_instance_count,
-        distribution={"torch_distributed": {"enabled": True}},
+        distribution=DISTRIBUTION if launcher else None,
         hyperparameters={
             "epochs": epochs,
             "learning_rate": learning_rate,
@@ -421,6 +427,8 @@ def prepare_local(session: Any, bucket: str) -> dict[str, Any]:
     import tempfile
 
     from . import tiny_model
+
+    _launcher["on"] = False  # for the definition the core builds next only (see DISTRIBUTION)
 
     root = Path(__file__).resolve().parents[2]
     s3 = session.client("s3")
