@@ -195,7 +195,7 @@ def load(kind: str, template: Path = rendering.SUITE_ROOT) -> Kind:
     pipeline = _pipeline(path, data.get("pipeline"))
 
     available = pieces(template)
-    shared = []
+    shared: list[SharedFile] = []
     for piece in _strings(path, "shared", data.get("shared", [])):
         if piece not in available:
             raise KindError(
