@@ -63,6 +63,13 @@ class SharedFile:
     target: str
     writes: tuple[str, ...] = ()
 
+    def stub(self) -> tuple[str, str]:
+        """Return (path in the kind's tree, text): the one-line include a kind carries for it."""
+        path = self.target.replace("PKG", "{{ module_name }}")
+        if path == rendering.ANSWERS_FILE:
+            path = "{{_copier_conf.answers_file}}"
+        return f"{path}.jinja", f"{{% include 'repo-templates/_shared/{self.source}' %}}"
+
     @property
     def verbatim(self) -> bool:
         """True when the source is no template: the rendered copy must equal it byte for byte."""
@@ -230,6 +237,18 @@ def load(kind: str, template: Path = rendering.SUITE_ROOT) -> Kind:
         else:
             raise KindError(f"{path}: file entry {entry!r} is neither a path nor {{path, when}}")
 
+    repository_variables = {
+        str(k): str(v)
+        for k, v in _mapping(
+            path, "repository_variables", data.get("repository_variables", {})
+        ).items()
+    }
+    if clash := sorted(set(repository_variables) & set(names.load()["github"]["repo_variables"])):
+        raise KindError(
+            f"{path}: repository variables {clash} are set for every kind already"
+            " (names.json github.repo_variables): rename them or drop them from the profile"
+        )
+
     bad_answers = []
     for entry in data.get("bad_answers", []):
         if not isinstance(entry, dict) or set(entry) != {"answer", "value", "message"}:
@@ -243,12 +262,7 @@ def load(kind: str, template: Path = rendering.SUITE_ROOT) -> Kind:
         pipeline=pipeline,
         shared=tuple(shared),
         environments=environments,
-        repository_variables={
-            str(k): str(v)
-            for k, v in _mapping(
-                path, "repository_variables", data.get("repository_variables", {})
-            ).items()
-        },
+        repository_variables=repository_variables,
         user_variables=tuple(dict.fromkeys(user_variables)),
         demo=demo,
         files=tuple(files),

@@ -103,3 +103,17 @@ def test_bad_answers_are_rejected_with_the_fix(snapshot: Path, tmp_path: Path, k
         with pytest.raises(rendering.RenderError, match=bad.message):
             rendering.render(dst, {**base, bad.answer: bad.value}, template=str(snapshot))
         assert not dst.exists()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_shared_pieces_are_included_not_copied(kind: str) -> None:
+    """A kind carries, for each shared file, a stub that only includes it (after `set`s)."""
+    profile = kinds.load(kind)
+    for item in profile.shared:
+        path, include = item.stub()
+        stub = profile.root / path
+        assert stub.is_file(), f"{kind} includes {item.piece} but has no {stub}"
+        lines = stub.read_text(encoding="utf-8").strip().splitlines()
+        assert lines[-1] == include, f"{stub} must end with {include}"
+        body = "\n".join(lines[:-1])
+        assert not body or body.startswith("{%- set "), f"{stub}: only {{% set %}}s before it"
