@@ -158,7 +158,7 @@ def benchmarks(session: nox.Session) -> None:
     session.run("python", "benchmarks/lambda_create.py")
 
 
-# --- lambda (issue 3) -----------------------------------------------------------------------------
+# --- lambda --------------------------------------------------------------------------------------
 
 LAMBDA_PYTHON = "3.12"  # the Lambda runtime the artifact targets (python3.12, x86_64)
 LAMBDA_BUILD = ROOT / "build" / "lambda"
@@ -256,7 +256,7 @@ def lambda_package(session: nox.Session) -> None:
         session.warn("over 50 MiB zipped: upload it through S3, not directly")
 
 
-# --- project templates (issue 5) -----------------------------------------------------------------
+# --- project templates --------------------------------------------------------------------------
 
 PROJECT_TEMPLATES = sorted(
     p.relative_to(ROOT).as_posix() for p in (ROOT / "project-templates").glob("*.yaml")
@@ -284,7 +284,7 @@ def cfn_checkov(session: nox.Session) -> None:
     )  # fmt: skip
 
 
-# --- platform IaC (issue 4) -----------------------------------------------------------------------
+# --- platform IaC --------------------------------------------------------------------------------
 
 
 PLATFORM = ROOT / "platform"
