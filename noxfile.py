@@ -85,17 +85,44 @@ def tests(session: nox.Session) -> None:
 # --- repository templates -------------------------------------------------------------------------
 
 
+# The rendered repos' tests mark their end-to-end local pipeline run `local_run`; the render
+# session runs it for one answer set per kind (the profile's `full_check`, else the first) and
+# every other check for every set.
+CHEAP_CHECKS = ["-q", "-m", "not local_run"]
+
+
+def full_check_set(kind: str) -> str:
+    """Return the answer-set name whose rendered repo runs its full checks (kind.yml full_check).
+
+    nox's own environment has no YAML parser; tests/test_kind_profiles.py holds this to the loader.
+    """
+    profile = ROOT / "repo-templates" / kind / "kind.yml"
+    text = profile.read_text(encoding="utf-8") if profile.is_file() else ""
+    found = re.search(r"^full_check:\s*['\"]?([\w.-]+)", text, flags=re.MULTILINE)
+    sets = answer_sets(kind)
+    return found.group(1) if found else (sets[0].stem if sets else "")
+
+
 @nox.session(tags=["templates"])
 @nox.parametrize("kind", [nox.param(k, id=k) for k in KINDS])
 def render(session: nox.Session, kind: str) -> None:
-    """Render each answer set of a kind from a suite snapshot; run the rendered repo's checks."""
+    """Render each answer set of a kind from a suite snapshot; run the rendered repo's checks.
+
+    The answer sets of a kind share one set of venvs per Python version (the rendered repo's nox
+    reuses them; only the editable install changes); the end-to-end local run (`local_run`
+    marker) runs for the kind's full-check answer set, every other check for every set.
+    """
     sets = answer_sets(kind)
     if not sets:
         session.error(f"no answer sets for {kind}: add tests/answers/{kind}-<name>.yml")
+    full = full_check_set(kind)
+    if full not in {s.stem for s in sets}:
+        session.error(f"repo-templates/{kind}/kind.yml full_check {full!r} is no answer set")
     session.install("-e", ".", "nox")
     work = Path(tempfile.mkdtemp(prefix=f"render-{kind}-"))
     session.run("python", "-m", "mlops_suite.cli", "snapshot", str(work / "suite"))
-    for answers in sets:
+    # The full set first, so that the shared venvs are built by the run that needs everything.
+    for answers in sorted(sets, key=lambda s: s.stem != full):
         dst = work / answers.stem
         session.log(f"rendering {answers.name} -> {dst}")
         session.run(
@@ -103,16 +130,20 @@ def render(session: nox.Session, kind: str) -> None:
             "--answers", str(answers), str(dst),
         )  # fmt: skip
         version = re.search(r"^python_version:\s*['\"]?([0-9.]+)", answers.read_text(), re.M)
-        python_env = interpreter_env(version.group(1) if version else "3.11")
+        python = version.group(1) if version else "3.11"
+        python_env = interpreter_env(python)
         if python_env is None:
             session.warn(
-                f"SKIPPED the checks of {answers.name}: it targets Python {version and version[1]}"
+                f"SKIPPED the checks of {answers.name}: it targets Python {python}"
                 " and this machine has no such interpreter (install it, e.g. with pyenv or uv)"
             )
             continue
         env = {"NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv", **python_env}
+        posargs = [] if answers.stem == full else ["--", *CHEAP_CHECKS]
+        if posargs:
+            session.log(f"{answers.name}: every check but the local run ({full} runs it)")
         with session.chdir(dst):
-            session.run("nox", "--envdir", str(work / ".nox" / answers.stem), env=env)
+            session.run("nox", "--envdir", str(work / ".nox" / f"py{python}"), *posargs, env=env)
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,23 @@ def test_the_lambda_reads_environments_and_variables_from_the_profile(tmp_path: 
     bad = {**profile, "repository_variables": {"X": "{no_such_answer}"}}
     with pytest.raises(kinds.KindError, match="reads answer 'no_such_answer'"):
         repo_spec(RepoRequest(answers, "churn"), answers, settings, tree(tmp_path / "b", bad))
+
+
+def load_noxfile() -> Any:
+    spec = importlib.util.spec_from_file_location("noxfile", rendering.SUITE_ROOT / "noxfile.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("kind", rendering.kinds())
+def test_the_render_session_runs_the_full_checks_of_an_existing_answer_set(kind: str) -> None:
+    profile = kinds.load(kind)
+    stems = [p.stem for p in kinds.answer_sets(kind)]
+    expected = profile.full_check or stems[0]
+    assert expected in stems, (
+        f"{profile.root / kinds.PROFILE}: full_check {expected!r} is none of {stems}"
+    )
+    assert load_noxfile().full_check_set(kind) == expected

@@ -141,7 +141,9 @@ def test_kinds_are_one_list(questions: dict[str, dict[str, Any]]) -> None:
         for p in (ROOT / "repo-templates").iterdir()
         if p.is_dir() and not p.name.startswith("_")
     )
-    assert sorted(offered) == dirs, "every kind needs repo-templates/<kind> and every folder a choice"
+    assert sorted(offered) == dirs, (
+        "every kind needs repo-templates/<kind> and every folder a choice"
+    )
     for kind in offered:
         assert kinds.answer_sets(kind), f"no answer sets for {kind}"
         assert (ROOT / "copier" / "questions" / f"{kind}.yml").is_file()

@@ -33,6 +33,7 @@ PROFILE_KEYS = frozenset(
         "files",
         "settings_answers",
         "bad_answers",
+        "full_check",
     }
 )
 
@@ -109,6 +110,8 @@ class Kind:
     files: tuple[KindFile, ...]
     settings_answers: Mapping[str, str]
     bad_answers: tuple[BadAnswer, ...] = ()
+    # The answer set whose render runs every check, the end-to-end local run included.
+    full_check: str | None = None
 
     def expected_files(self, answers: Mapping[str, Any]) -> set[str]:
         """Return every path a render with `answers` must produce (and nothing else)."""
@@ -271,6 +274,7 @@ def load(kind: str, template: Path = rendering.SUITE_ROOT) -> Kind:
             for k, v in _mapping(path, "settings_answers", data.get("settings_answers", {})).items()
         },
         bad_answers=tuple(bad_answers),
+        full_check=str(data["full_check"]) if data.get("full_check") else None,
     )
 
 
