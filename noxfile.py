@@ -118,7 +118,8 @@ def render(session: nox.Session, kind: str) -> None:
     full = full_check_set(kind)
     if full not in {s.stem for s in sets}:
         session.error(f"repo-templates/{kind}/kind.yml full_check {full!r} is no answer set")
-    session.install("-e", ".", "nox")
+    # uv in this venv: the rendered repos' nox creates and fills their venvs with it.
+    session.install("-e", ".", "nox", "uv")
     work = Path(tempfile.mkdtemp(prefix=f"render-{kind}-"))
     session.run("python", "-m", "mlops_suite.cli", "snapshot", str(work / "suite"))
     # The full set first, so that the shared venvs are built by the run that needs everything.
@@ -183,10 +184,17 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def benchmarks(session: nox.Session) -> None:
-    """Print render times against a plain-Jinja floor, rendered-check and Lambda Create times."""
-    session.install("-e", ".[lambda,test]", "nox")
+    """Print per-kind render and rendered-check times, the projected nox total, Lambda Create."""
+    session.install("-e", ".[lambda,test]", "nox", "uv")
     session.run("python", "benchmarks/render.py", *session.posargs)
     session.run("python", "benchmarks/lambda_create.py")
+
+
+@nox.session(default=False)
+def sdk_v3_canary(session: nox.Session) -> None:
+    """Build every pipeline kind's definition with SDK v2 and v3 (own venvs); print the diff."""
+    session.install("-e", ".", "uv")
+    session.run("python", "-m", "mlops_suite.sdk_canary", *session.posargs)
 
 
 # --- lambda --------------------------------------------------------------------------------------
