@@ -177,15 +177,23 @@ def pieces(template: Path = rendering.SUITE_ROOT) -> dict[str, tuple[SharedFile,
     for piece, entries in data.items():
         if not isinstance(entries, list) or not entries:
             raise KindError(f"{path}: piece {piece!r} must list its files")
-        out[piece] = tuple(
-            SharedFile(
-                piece,
-                str(e["source"]),
-                str(e["target"]),
-                tuple(_strings(path, f"{piece}.writes", e.get("writes", []))),
-            )
-            for e in entries
-        )
+        files = []
+        for e in entries:
+            source, target = str(e["source"]), str(e["target"])
+            writes = _strings(path, f"{piece}.writes", e.get("writes", []))
+            if not source.endswith("/"):
+                files.append(SharedFile(piece, source, target, writes))
+                continue
+            folder = template / PIECES.parent / source
+            if not folder.is_dir() or not target.endswith("/"):
+                raise KindError(
+                    f"{path}: piece {piece!r}: folder {folder} must exist, {target!r} end in /"
+                )
+            for item in sorted(folder.rglob("*")):
+                rel = item.relative_to(folder).as_posix()
+                if item.is_file() and "__pycache__" not in rel:
+                    files.append(SharedFile(piece, source + rel, target + rel, writes))
+        out[piece] = tuple(files)
     return out
 
 
