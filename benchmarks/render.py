@@ -170,6 +170,9 @@ def main() -> None:
         kinds_s = kinds_s / len(totals) * args.budget_kinds
         print(f"kinds' part scaled to {args.budget_kinds} kinds: {kinds_s:.0f} s")
     others = [s for s in default_sessions() if not s.startswith("render(")]
+    offered = rendering.kinds()
+    # Other per-kind sessions (`name(<kind>)`) grow with the kinds like render does.
+    scale = (args.budget_kinds or len(offered)) / max(len(offered), 1)
     suite_s = 0.0
     if args.skip_suite_sessions:
         print(f"suite sessions not timed (--skip-suite-sessions): {', '.join(others)}")
@@ -178,11 +181,21 @@ def main() -> None:
             start = time.perf_counter()
             done = subprocess.run(["nox", "-s", name], cwd=ROOT, capture_output=True, check=False)
             took = time.perf_counter() - start
-            suite_s += took
+            per_kind = any(name.endswith(f"({kind})") for kind in offered)
+            suite_s += took * (scale if per_kind else 1.0)
             status = "ok" if done.returncode == 0 else f"FAILED ({done.returncode})"
-            print(f"  session {name:<28}{took:>8.1f} s  {status}", flush=True)
+            note = f" (x{scale:.1f}, per kind)" if per_kind and scale != 1 else ""
+            print(f"  session {name:<28}{took:>8.1f} s  {status}{note}", flush=True)
     projected = kinds_s + suite_s
-    left_out = " (suite sessions left out)" if args.skip_suite_sessions else ""
+    missing = [
+        label
+        for label, skipped in (
+            ("rendered checks", args.skip_checks),
+            ("suite sessions", args.skip_suite_sessions),
+        )
+        if skipped
+    ]
+    left_out = f" ({' and '.join(missing)} left out)" if missing else ""
     verdict = "within" if projected <= BUDGET_S else "OVER"
     print(
         f"projected nox total: {projected:.0f} s{left_out}, {verdict} the {BUDGET_S // 60}-minute"
