@@ -25,9 +25,8 @@ MINIMAL: dict[str, Any] = {
 
 def tree(tmp_path: Path, profile: dict[str, Any], kind: str = "toy") -> Path:
     """A template tree with the suite's shared pieces and one kind whose profile is `profile`."""
-    pieces = tmp_path / kinds.PIECES
-    pieces.parent.mkdir(parents=True)
-    shutil.copy(rendering.SUITE_ROOT / kinds.PIECES, pieces)
+    shared = kinds.PIECES.parent
+    shutil.copytree(rendering.SUITE_ROOT / shared, tmp_path / shared)
     (tmp_path / "repo-templates" / kind).mkdir()
     text = yaml.safe_dump(profile)
     (tmp_path / "repo-templates" / kind / kinds.PROFILE).write_text(text, encoding="utf-8")
