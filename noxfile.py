@@ -75,8 +75,9 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
     # The shared local runner, against its own tests (rendered repos lint their copies too).
     runner = "repo-templates/_shared/python/local_run"
-    session.run("ruff", "check", runner)
-    session.run("ruff", "format", "--check", runner)
+    core = "repo-templates/_shared/python/core"  # type-checked in each rendered repo (its settings)
+    session.run("ruff", "check", runner, core)
+    session.run("ruff", "format", "--check", runner, core)
     session.run("mypy", runner, "tests/runner", env={"MYPYPATH": "repo-templates/_shared/python"})
 
 
