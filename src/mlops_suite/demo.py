@@ -108,10 +108,12 @@ def seed_platform(aws: EmbeddedAWS, gh: Any, org: str) -> None:
 def create_repo(data: dict[str, Any], response_url: str) -> None:
     """Send the project stack's Create request to the clone-repo handler, as CloudFormation does."""
     from mlops_suite.handlers import clone_repo
+    from mlops_suite.handlers.clone_repo_flow import partition
 
     region = data["aws_region"]
-    stack = f"arn:aws:cloudformation:{region}:{DEFAULT_ACCOUNT}:stack/demo-project/{uuid.uuid4()}"
-    function = f"arn:aws:lambda:{region}:{DEFAULT_ACCOUNT}:function:mlops-suite-clone-repo"
+    arn = f"arn:{partition(region)}"
+    stack = f"{arn}:cloudformation:{region}:{DEFAULT_ACCOUNT}:stack/demo-project/{uuid.uuid4()}"
+    function = f"{arn}:lambda:{region}:{DEFAULT_ACCOUNT}:function:mlops-suite-clone-repo"
     event = {
         "RequestType": "Create",
         "ServiceToken": function,
@@ -247,6 +249,16 @@ def run(answers_file: Path, work: Path) -> dict[str, Any]:
             "project_deploy_repo_parameter", project_id=data["sagemaker_project_id"]
         )
         aws.client("ssm").put_parameter(Name=parameter, Value=full_name, Type="String")
+        # The project's stack creates the group tagged for the project (the trigger acts only
+        # on such groups); the local pipeline run made it untagged, so tag it as the stack would.
+        sagemaker = aws.client("sagemaker")
+        group_arn = sagemaker.describe_model_package_group(ModelPackageGroupName=group)[
+            "ModelPackageGroupArn"
+        ]
+        sagemaker.add_tags(
+            ResourceArn=group_arn,
+            Tags=[{"Key": names.tag_key("project_id"), "Value": data["sagemaker_project_id"]}],
+        )
         approve_and_dispatch(aws, packages[-1], group)
         dispatches = hosted.dispatches
         if not dispatches:

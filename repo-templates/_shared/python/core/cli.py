@@ -147,7 +147,9 @@ def run_local(
     bucket = bucket or artifact_bucket(session, region)
     ensure_bucket(session, bucket, region)
     # Locally the role is only written into the definition; no job assumes it.
-    role = execution_role(session, role) or f"arn:aws:iam::{account_id(session)}:role/local-run"
+    role = execution_role(session, role) or (
+        f"arn:{settings.partition(region)}:iam::{account_id(session)}:role/local-run"
+    )
     values = {**stage_input(session, bucket, input_data), **(parameters or {})}
     # Same definition as the cloud run, network included where the platform publishes one; the
     # local runner does not need it (the jobs run on this machine).
