@@ -88,8 +88,9 @@ def lint(session: nox.Session) -> None:
     session.run("mypy")
     # The shared local runner, against its own tests (rendered repos lint their copies too).
     runner = "repo-templates/_shared/python/local_run"
-    session.run("ruff", "check", runner)
-    session.run("ruff", "format", "--check", runner)
+    core = "repo-templates/_shared/python/core"  # type-checked in each rendered repo (its settings)
+    session.run("ruff", "check", runner, core)
+    session.run("ruff", "format", "--check", runner, core)
     session.run("mypy", runner, "tests/runner", env={"MYPYPATH": "repo-templates/_shared/python"})
 
 
@@ -112,6 +113,23 @@ for name in sys.argv[1:]:
         pass
 """
 
+# The rendered repos' tests mark their end-to-end local pipeline run `local_run`; the render
+# session runs it for one answer set per kind (the profile's `full_check`, else the first) and
+# every other check for every set.
+CHEAP_CHECKS = ["-q", "-m", "not local_run"]
+
+
+def full_check_set(kind: str) -> str:
+    """Return the answer-set name whose rendered repo runs its full checks (kind.yml full_check).
+
+    nox's own environment has no YAML parser; tests/test_kind_profiles.py holds this to the loader.
+    """
+    profile = ROOT / "repo-templates" / kind / "kind.yml"
+    text = profile.read_text(encoding="utf-8") if profile.is_file() else ""
+    found = re.search(r"^full_check:\s*['\"]?([\w.-]+)", text, flags=re.MULTILINE)
+    sets = answer_sets(kind)
+    return found.group(1) if found else (sets[0].stem if sets else "")
+
 
 def _render_and_check(
     session: nox.Session,
@@ -122,14 +140,21 @@ def _render_and_check(
 ) -> dict[str, str]:
     """Render each answer set from a suite snapshot and run each rendered repo's own nox.
 
+    The answer sets of a kind share one set of venvs per Python version (the rendered repo's nox
+    reuses them; only the editable install changes); the end-to-end local run (`local_run`
+    marker) runs for the kind's full-check answer set, every other check for every other set.
     Returns `{answer set: "name==version ..."}` for `versions_of` in each rendered tests venv.
     """
     found: dict[str, str] = {}
     if not sets:
         session.error(f"no answer sets for {kind}: add tests/answers/{kind}-<name>.yml")
+    full = full_check_set(kind) if len(sets) > 1 else sets[0].stem
+    if full not in {s.stem for s in sets}:
+        session.error(f"repo-templates/{kind}/kind.yml full_check {full!r} is no answer set")
     work = Path(tempfile.mkdtemp(prefix=f"render-{kind}-"))
     session.run("python", "-m", "mlops_suite.cli", "snapshot", str(work / "suite"))
-    for answers in sets:
+    # The full set first, so that the shared venvs are built by the run that needs everything.
+    for answers in sorted(sets, key=lambda s: s.stem != full):
         dst = work / answers.stem
         session.log(f"rendering {answers.name} -> {dst}")
         session.run(
@@ -137,20 +162,25 @@ def _render_and_check(
             "--answers", str(answers), str(dst),
         )  # fmt: skip
         version = re.search(r"^python_version:\s*['\"]?([0-9.]+)", answers.read_text(), re.M)
-        python_env = interpreter_env(version.group(1) if version else "3.11")
+        python = version.group(1) if version else "3.11"
+        python_env = interpreter_env(python)
         if python_env is None:
             skipped(
                 session,
-                f"the checks of {answers.name}: it targets Python {version and version[1]} and"
-                " this machine has no such interpreter (install it, e.g. with pyenv or uv)",
+                f"the checks of {answers.name}: it targets Python {python} and this machine has"
+                " no such interpreter (install it, e.g. with pyenv or uv)",
             )
             continue
         run_env = {"NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv", **python_env, **(env or {})}
+        posargs = [] if answers.stem == full else ["--", *CHEAP_CHECKS]
+        if posargs:
+            session.log(f"{answers.name}: every check but the local run ({full} runs it)")
+        envdir = work / ".nox" / f"py{python}"
         with session.chdir(dst):
-            session.run("nox", "--envdir", str(work / ".nox" / answers.stem), env=run_env)
-        python = work / ".nox" / answers.stem / "tests" / "bin" / "python"
-        if versions_of and python.exists():
-            out = session.run(str(python), "-c", VERSIONS, *versions_of, silent=True,
+            session.run("nox", "--envdir", str(envdir), *posargs, env=run_env)
+        tests_python = envdir / "tests" / "bin" / "python"
+        if versions_of and tests_python.exists():
+            out = session.run(str(tests_python), "-c", VERSIONS, *versions_of, silent=True,
                               external=True)  # fmt: skip
             found[answers.stem] = " ".join(str(out).split())
     shutil.rmtree(work, ignore_errors=True)
@@ -161,7 +191,8 @@ def _render_and_check(
 @nox.parametrize("kind", [nox.param(k, id=k) for k in KINDS])
 def render(session: nox.Session, kind: str) -> None:
     """Render each answer set of a kind from a suite snapshot; run the rendered repo's checks."""
-    session.install("-e", ".", "nox")
+    # uv in this venv: the rendered repos' nox creates and fills their venvs with it.
+    session.install("-e", ".", "nox", "uv")
     _render_and_check(session, kind, answer_sets(kind))
 
 
@@ -204,7 +235,7 @@ def drift(session: nox.Session) -> None:
 @nox.parametrize("kind", [nox.param(k, id=k) for k in KINDS])
 def update(session: nox.Session, kind: str) -> None:
     """Render each answer set at the newest release, edit it, `copier update` to HEAD, check it."""
-    session.install("-e", ".", "nox")
+    session.install("-e", ".", "nox", "uv")
     work = Path(tempfile.mkdtemp(prefix=f"update-{kind}-"))
     suite = work / "suite"
     session.run("python", "-m", "mlops_suite.cli", "suite-with-releases", str(suite))
@@ -218,7 +249,8 @@ def update(session: nox.Session, kind: str) -> None:
         if index == 0 and dst.exists():
             env = {"NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv", **(interpreter_env("3.11") or {})}
             with session.chdir(dst):
-                session.run("nox", "--envdir", str(work / ".nox"), env=env)
+                # The render session runs the end-to-end local run; the cheap checks suffice here.
+                session.run("nox", "--envdir", str(work / ".nox"), "--", *CHEAP_CHECKS, env=env)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -297,14 +329,21 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def benchmarks(session: nox.Session) -> None:
-    """Print render times against a plain-Jinja floor, rendered-check and Lambda Create times."""
-    session.install("-e", ".[lambda,test]", "nox")
+    """Print per-kind render and rendered-check times, the projected nox total, Lambda Create."""
+    session.install("-e", ".[lambda,test]", "nox", "uv")
     session.run("python", "benchmarks/render.py", *session.posargs)
     session.run("python", "benchmarks/lambda_create.py")
     session.run("python", "benchmarks/update.py")
 
 
-# --- lambda (issue 3) -----------------------------------------------------------------------------
+@nox.session(default=False)
+def sdk_v3_canary(session: nox.Session) -> None:
+    """Build every pipeline kind's definition with SDK v2 and v3 (own venvs); print the diff."""
+    session.install("-e", ".", "uv")
+    session.run("python", "-m", "mlops_suite.sdk_canary", *session.posargs)
+
+
+# --- lambda --------------------------------------------------------------------------------------
 
 LAMBDA_PYTHON = "3.12"  # the Lambda runtime the artifact targets (python3.12, x86_64)
 LAMBDA_BUILD = ROOT / "build" / "lambda"
@@ -402,7 +441,7 @@ def lambda_package(session: nox.Session) -> None:
         session.warn("over 50 MiB zipped: upload it through S3, not directly")
 
 
-# --- project templates (issue 5) -----------------------------------------------------------------
+# --- project templates --------------------------------------------------------------------------
 
 # One region of each partition (aws, aws-us-gov, aws-cn) and the suite's home region.
 CFN_LINT_REGIONS = ("eu-west-1", "us-east-1", "us-gov-west-1", "cn-north-1")
@@ -432,7 +471,7 @@ def cfn_checkov(session: nox.Session) -> None:
     )  # fmt: skip
 
 
-# --- platform IaC (issue 4) -----------------------------------------------------------------------
+# --- platform IaC --------------------------------------------------------------------------------
 
 
 PLATFORM = ROOT / "platform"

@@ -1,13 +1,22 @@
 """Print, per repository kind, the median Copier render time, its ratio to a plain-Jinja floor,
-and the wall time of the rendered repo's own checks (`nox` inside it).
+the wall time of the rendered repos' own checks, and the projected total of `nox`.
 
-Usage: python benchmarks/render.py [--runs N] [--skip-checks] [KIND ...]
+The checks run as `nox -s "render(<kind>)"` runs them: every answer set of the kind, sharing
+venvs per Python version, the end-to-end local run only for the kind's full-check set. The
+projection adds the other default sessions of the suite's nox, each timed once (or left out
+with --skip-suite-sessions, which the total then says), and can scale the kinds' part to the
+number of kinds the budget is set for (--budget-kinds).
+
+Usage: python benchmarks/render.py [--runs N] [--skip-checks] [--skip-suite-sessions]
+                                   [--budget-kinds N] [KIND ...]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -19,15 +28,52 @@ from typing import Any
 import jinja2
 import yaml
 
-from mlops_suite import rendering
+from mlops_suite import kinds, rendering
 
 ROOT = rendering.SUITE_ROOT
+BUDGET_S = 15 * 60  # the full nox on a clean clone, on a 2-core machine
 
 
-def first_answer_set(kind: str) -> dict[str, Any]:
-    path = sorted((ROOT / "tests" / "answers").glob(f"{kind}*.yml"))[0]
+def load(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
     return data
+
+
+def suite_noxfile() -> Any:
+    spec = importlib.util.spec_from_file_location("suite_noxfile", ROOT / "noxfile.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def default_sessions() -> list[str]:
+    """The sessions a bare `nox` runs (marked * by `nox -l`)."""
+    listed = subprocess.run(["nox", "-l"], cwd=ROOT, capture_output=True, text=True, check=True)
+    return re.findall(r"^\* (\S+)", listed.stdout, flags=re.MULTILINE)
+
+
+def check_kind(kind: str, suite: Path, work: Path) -> float:
+    """Render every answer set of `kind` and run its checks as the render session does."""
+    noxfile = suite_noxfile()
+    full = noxfile.full_check_set(kind)
+    env = {**os.environ, "NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv"}
+    start = time.perf_counter()
+    for path in sorted(kinds.answer_sets(kind), key=lambda s: s.stem != full):
+        dst = work / f"{kind}-check" / path.stem
+        rendering.render(dst, load(path), template=str(suite))
+        python = str(load(path).get("python_version", "3.11"))
+        extra = noxfile.interpreter_env(python)
+        if extra is None:
+            print(f"  {path.stem}: no python{python} here, its checks are not counted")
+            continue
+        posargs = [] if path.stem == full else ["--", *noxfile.CHEAP_CHECKS]
+        envdir = work / ".nox" / kind / f"py{python}"
+        subprocess.run(
+            ["nox", "--envdir", str(envdir), *posargs], cwd=dst, check=True, env={**env, **extra}
+        )
+    return time.perf_counter() - start
 
 
 def plain_jinja(kind: str, answers: dict[str, Any], dst: Path) -> None:
@@ -90,31 +136,71 @@ def main() -> None:
     parser.add_argument("kinds", nargs="*", default=rendering.kinds())
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-checks", action="store_true")
+    parser.add_argument("--skip-suite-sessions", action="store_true")
+    parser.add_argument(
+        "--budget-kinds", type=int, help="scale the kinds' part to this many kinds (default: none)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-render-"))
     suite = rendering.snapshot(work / "suite")
-    print(f"{'kind':<22}{'copier median s':>16}{'jinja floor s':>15}{'ratio':>8}{'checks s':>10}")
+    head = f"{'kind':<22}{'sets':>5}{'render s':>10}{'floor s':>9}{'ratio':>7}"
+    print(f"{head}{'checks s':>10}{'sum s':>9}")
+    totals: dict[str, float] = {}
     for kind in args.kinds:
-        answers = first_answer_set(kind)
+        sets = kinds.answer_sets(kind)
         copier_times, floor_times = [], []
         for i in range(args.runs):
-            copier_times.append(timed(rendering.render, work / f"{kind}-c{i}", answers, str(suite)))
+            copier_times.append(
+                timed(rendering.render, work / f"{kind}-c{i}", load(sets[0]), str(suite))
+            )
         context = full_context(rendering.load_answers_file(work / f"{kind}-c0"))
         for i in range(args.runs):
             floor_times.append(timed(plain_jinja, kind, context, work / f"{kind}-j{i}"))
         c, f = statistics.median(copier_times), statistics.median(floor_times)
-        checks = "-"
-        if not args.skip_checks:
-            env = {**os.environ, "NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv"}
+        render_s = c * len(sets)
+        checks_s = None if args.skip_checks else check_kind(kind, suite, work)
+        shown = "-" if checks_s is None else f"{checks_s:.1f}"
+        total = render_s + (checks_s or 0.0)
+        totals[kind] = total
+        row = f"{kind:<22}{len(sets):>5}{render_s:>10.2f}{f:>9.4f}{c / f:>7.1f}"
+        print(f"{row}{shown:>10}{total:>9.1f}", flush=True)
+
+    kinds_s = sum(totals.values())
+    if args.budget_kinds and totals:
+        kinds_s = kinds_s / len(totals) * args.budget_kinds
+        print(f"kinds' part scaled to {args.budget_kinds} kinds: {kinds_s:.0f} s")
+    others = [s for s in default_sessions() if not s.startswith("render(")]
+    offered = rendering.kinds()
+    # Other per-kind sessions (`name(<kind>)`) grow with the kinds like render does.
+    scale = (args.budget_kinds or len(offered)) / max(len(offered), 1)
+    suite_s = 0.0
+    if args.skip_suite_sessions:
+        print(f"suite sessions not timed (--skip-suite-sessions): {', '.join(others)}")
+    else:
+        for name in others:
             start = time.perf_counter()
-            subprocess.run(
-                ["nox", "--envdir", str(work / ".nox")],
-                cwd=work / f"{kind}-c0",
-                check=True,
-                env=env,
-            )
-            checks = f"{time.perf_counter() - start:.1f}"
-        print(f"{kind:<22}{c:>16.3f}{f:>15.4f}{c / f:>8.1f}{checks:>10}")
+            done = subprocess.run(["nox", "-s", name], cwd=ROOT, capture_output=True, check=False)
+            took = time.perf_counter() - start
+            per_kind = any(name.endswith(f"({kind})") for kind in offered)
+            suite_s += took * (scale if per_kind else 1.0)
+            status = "ok" if done.returncode == 0 else f"FAILED ({done.returncode})"
+            note = f" (x{scale:.1f}, per kind)" if per_kind and scale != 1 else ""
+            print(f"  session {name:<28}{took:>8.1f} s  {status}{note}", flush=True)
+    projected = kinds_s + suite_s
+    missing = [
+        label
+        for label, skipped in (
+            ("rendered checks", args.skip_checks),
+            ("suite sessions", args.skip_suite_sessions),
+        )
+        if skipped
+    ]
+    left_out = f" ({' and '.join(missing)} left out)" if missing else ""
+    verdict = "within" if projected <= BUDGET_S else "OVER"
+    print(
+        f"projected nox total: {projected:.0f} s{left_out}, {verdict} the {BUDGET_S // 60}-minute"
+        " budget"
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -10,8 +10,8 @@ from mlops_suite import demo
 
 
 def test_demo_runs_the_whole_flow(tmp_path: Path) -> None:
-    result = demo.run(demo.DEFAULT_ANSWERS, tmp_path)
-    answers = yaml.safe_load(demo.DEFAULT_ANSWERS.read_text(encoding="utf-8"))
+    result = demo.run(demo.default_answers(), tmp_path)
+    answers = yaml.safe_load(demo.default_answers().read_text(encoding="utf-8"))
 
     repo = Path(result["repo"])
     assert (repo / ".git").is_dir(), "the repository was cloned from the GitHub double"

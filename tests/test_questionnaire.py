@@ -12,7 +12,7 @@ import boto3
 import pytest
 import yaml
 
-from mlops_suite import rendering
+from mlops_suite import kinds, rendering
 
 ROOT = rendering.SUITE_ROOT
 ANSWERS_DIR = ROOT / "tests" / "answers"
@@ -24,7 +24,9 @@ def load_answer_set(name: str) -> dict[str, Any]:
     return data
 
 
-BASE = load_answer_set("model-training-minimal")
+# The common questions are judged with the first answer set of the first kind.
+FIRST_KIND = rendering.kinds()[0]
+BASE = load_answer_set(kinds.answer_sets(FIRST_KIND)[0].stem)
 
 
 @pytest.fixture(scope="module")
@@ -143,21 +145,23 @@ def test_region_list_matches_botocore(questions: dict[str, dict[str, Any]]) -> N
 
 
 def test_kinds_are_one_list(questions: dict[str, dict[str, Any]]) -> None:
-    kinds = rendering.kinds()
+    offered = rendering.kinds()
     spec = importlib.util.spec_from_file_location("noxfile", ROOT / "noxfile.py")
     assert spec
     assert spec.loader
     noxfile = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(noxfile)
-    assert kinds == noxfile.KINDS, "noxfile's kind parser disagrees with copier.yml"
+    assert offered == noxfile.KINDS, "noxfile's kind parser disagrees with copier.yml"
     dirs = sorted(
         p.name
         for p in (ROOT / "repo-templates").iterdir()
         if p.is_dir() and not p.name.startswith("_")
     )
-    assert sorted(kinds) == dirs, "every kind needs repo-templates/<kind> and every folder a choice"
-    for kind in kinds:
-        assert list(ANSWERS_DIR.glob(f"{kind}*.yml")), f"no answer sets for {kind}"
+    assert sorted(offered) == dirs, (
+        "every kind needs repo-templates/<kind> and every folder a choice"
+    )
+    for kind in offered:
+        assert kinds.answer_sets(kind), f"no answer sets for {kind}"
         assert (ROOT / "copier" / "questions" / f"{kind}.yml").is_file()
 
 
@@ -242,7 +246,7 @@ def test_cli_render_reports_bad_answers(
     from mlops_suite import cli
 
     bad = tmp_path / "bad.yml"
-    bad.write_text("repo_kind: model-training\nproject_name: Bad Name\n", encoding="utf-8")
+    bad.write_text(f"repo_kind: {FIRST_KIND}\nproject_name: Bad Name\n", encoding="utf-8")
     code = cli.main(
         ["render", "--template", str(suite_snapshot), "--answers", str(bad), str(tmp_path / "out")]
     )

@@ -19,7 +19,9 @@ V2: dict[str, Any] = {
         {
             "Name": "Check",
             "Type": "Condition",
-            "Arguments": {"IfSteps": [{"Name": "Register", "Type": "RegisterModel", "Arguments": {}}]},
+            "Arguments": {
+                "IfSteps": [{"Name": "Register", "Type": "RegisterModel", "Arguments": {}}]
+            },
         },
     ],
 }
@@ -37,7 +39,10 @@ def test_each_kind_of_change_is_named() -> None:
     del train["CacheConfig"]
     v3["Steps"][1]["Arguments"]["IfSteps"][0]["Type"] = "Model"
     lines = structural_diff(V2, v3)
-    assert "parameter InputDataUrl: ('String', 's3://b/in.csv') -> ('String', 's3://b/other.csv')" in lines
+    assert (
+        "parameter InputDataUrl: ('String', 's3://b/in.csv') -> ('String', 's3://b/other.csv')"
+        in lines
+    )
     assert (
         'step Train: HyperParameters.sagemaker_submit_directory: "\\"s3://b/code/abc\\""'
         ' -> "\\"s3://b/code/2026\\""'

@@ -9,9 +9,10 @@ import pytest
 import yaml
 
 from copier import run_update
-from mlops_suite import rendering
+from mlops_suite import kinds, rendering
 
-ANSWERS = rendering.SUITE_ROOT / "tests" / "answers" / "model-training-minimal.yml"
+# The first answer set of every kind: an update must work for each.
+ANSWERS = {kind: kinds.answer_sets(kind)[0] for kind in rendering.kinds()}
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@localhost"]
 
 
@@ -25,11 +26,11 @@ def release(suite: Path, tag: str) -> None:
     git(suite, "tag", tag)
 
 
-@pytest.fixture
-def rendered(tmp_path: Path) -> tuple[Path, Path]:
+def render_release(tmp_path: Path, kind: str) -> tuple[Path, Path]:
+    """Snapshot the suite as v1.0.0 and render `kind`'s first answer set from it, committed."""
     suite = rendering.snapshot(tmp_path / "suite", tag="v1.0.0")
     repo = tmp_path / "repo"
-    data = yaml.safe_load(ANSWERS.read_text(encoding="utf-8"))
+    data = yaml.safe_load(ANSWERS[kind].read_text(encoding="utf-8"))
     rendering.render(repo, data, template=str(suite), vcs_ref="v1.0.0")
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
@@ -37,15 +38,22 @@ def rendered(tmp_path: Path) -> tuple[Path, Path]:
     return suite, repo
 
 
-def test_update_brings_release_and_keeps_local_edits(rendered: tuple[Path, Path]) -> None:
-    suite, repo = rendered
+@pytest.fixture
+def rendered(tmp_path: Path) -> tuple[Path, Path]:
+    """The first kind, for what does not depend on the kind."""
+    return render_release(tmp_path, rendering.kinds()[0])
+
+
+@pytest.mark.parametrize("kind", sorted(ANSWERS))
+def test_update_brings_release_and_keeps_local_edits(tmp_path: Path, kind: str) -> None:
+    suite, repo = render_release(tmp_path, kind)
     readme = repo / "README.md"
     readme.write_text(
         readme.read_text(encoding="utf-8") + "\nLocal notes that must survive.\n", encoding="utf-8"
     )
     git(repo, "commit", "-q", "-am", "local edit")
 
-    template_readme = suite / "repo-templates" / "model-training" / "README.md.jinja"
+    template_readme = suite / "repo-templates" / kind / "README.md.jinja"
     template_readme.write_text(
         "Suite release note for {{ project_name }}.\n\n"
         + template_readme.read_text(encoding="utf-8"),
@@ -56,7 +64,8 @@ def test_update_brings_release_and_keeps_local_edits(rendered: tuple[Path, Path]
     run_update(str(repo), defaults=True, overwrite=True, quiet=True, unsafe=False)
 
     text = readme.read_text(encoding="utf-8")
-    assert "Suite release note for churn-model." in text
+    project = rendering.load_answers_file(repo)["project_name"]
+    assert f"Suite release note for {project}." in text
     assert "Local notes that must survive." in text
     assert rendering.load_answers_file(repo)["_commit"] == "v1.1.0"
 

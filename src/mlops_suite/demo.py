@@ -28,11 +28,19 @@ from typing import Any
 
 import yaml
 
-from mlops_suite import names, rendering
+from mlops_suite import kinds, names
 from mlops_suite.local.aws import DEFAULT_ACCOUNT, EmbeddedAWS, embedded_aws, patched_environ
 from mlops_suite.local.lambda_runtime import LocalContext, cfn_response_endpoint
 
-DEFAULT_ANSWERS = rendering.SUITE_ROOT / "tests" / "answers" / "model-training-minimal.yml"
+
+def default_answers() -> Path:
+    """The first answer set of the first kind whose demo runs a pipeline and approves a model."""
+    for kind in kinds.all_kinds():
+        if {"local-pipeline", "approve"} <= set(kind.demo) and kinds.answer_sets(kind.name):
+            return kinds.answer_sets(kind.name)[0]
+    raise SystemExit("no kind's profile (kind.yml `demo`) runs a local pipeline and approves")
+
+
 REVIEWERS = "platform-approvers"
 RELEASE = "v0.0.0-demo"
 
@@ -201,14 +209,22 @@ def run(answers_file: Path, work: Path) -> dict[str, Any]:
         print(f"variables:     {sorted(hosted.variables)}")
         print(f"environments:  {sorted(hosted.environments)}")
 
+        profile = kinds.load(data["repo_kind"], work / "lambda-template-tree")
+        missing = {"local-pipeline", "approve"} - set(profile.demo)
+        if missing or profile.pipeline is None:
+            raise SystemExit(
+                f"demo: the {profile.name} profile's demo steps {list(profile.demo)} lack"
+                f" {sorted(missing) or ['a pipeline']}: pass --answers of a kind that has them"
+            )
         banner("3. data scientist: clone, install, run the pipeline locally")
         repo = work / full_name.split("/")[1]
         git_clone(gh.clone_url(full_name), gh.token, repo)
         print(f"cloned into {repo}")
         bin_dir = make_venv(repo, work / "venv")
-        sample = sorted((repo / "data").glob("*.csv"))[0]
         command = [str(bin_dir / "run-pipeline"), "--local", "--region", region]
-        command += ["--input-data", str(sample), "--workdir", str(work / "jobs")]
+        command += ["--workdir", str(work / "jobs")]
+        if profile.pipeline.sample_input:
+            command += ["--input-data", str(repo / profile.pipeline.sample_input)]
         print("$ " + " ".join(command))
         env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
         subprocess.run(command, cwd=repo, env={**env, **aws.env}, check=True)
@@ -254,14 +270,16 @@ def run(answers_file: Path, work: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlops_suite.demo", description=__doc__)
-    parser.add_argument("--answers", type=Path, default=DEFAULT_ANSWERS, help="Copier answers YAML")
+    parser.add_argument(
+        "--answers", type=Path, help="Copier answers YAML (default: the first demo kind's first)"
+    )
     parser.add_argument(
         "--workdir", type=Path, help="keep everything here (default: a temp folder)"
     )
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="mlops-suite-demo-"))
     work.mkdir(parents=True, exist_ok=True)
-    result = run(args.answers, work)
+    result = run(args.answers or default_answers(), work)
     banner("done")
     print(f"cloned repository: {result['repo']}")
     print(f"everything is under {work}")

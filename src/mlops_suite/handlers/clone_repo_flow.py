@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mlops_suite import names, rendering
+from mlops_suite import kinds, names, rendering
 from mlops_suite.github.client import GitHubClient, RetryPolicy
 from mlops_suite.github.publish import (
     EnvironmentSpec,
@@ -74,8 +74,15 @@ def partition(region: str) -> str:
     return "aws"
 
 
-def repo_spec(req: RepoRequest, answers: Mapping[str, Any], settings: Settings) -> RepoSpec:
-    """Everything the repo must carry besides code: topics, variables, environments."""
+def repo_spec(
+    req: RepoRequest, answers: Mapping[str, Any], settings: Settings, template: Path
+) -> RepoSpec:
+    """Everything the repo must carry besides code: topics, variables, environments.
+
+    What differs by kind (its environments, its own repository variables) comes from the kind's
+    profile in the template tree (`repo-templates/<kind>/kind.yml`).
+    """
+    profile = kinds.load(req.repo_kind, template)
     project_id = str(answers["sagemaker_project_id"])
     project_name = str(answers.get("sagemaker_project_name") or answers["project_name"])
     region = str(answers["aws_region"])
@@ -102,7 +109,7 @@ def repo_spec(req: RepoRequest, answers: Mapping[str, Any], settings: Settings) 
                 + names.pattern("github_actions_role", project_id=project_id, environment=env),
             },
         )
-        for env in names.environments()
+        for env in profile.environments
     )
     variables = {
         "AWS_REGION": region,
@@ -115,6 +122,7 @@ def repo_spec(req: RepoRequest, answers: Mapping[str, Any], settings: Settings) 
             "artifact_bucket", project_id=project_id, account_id=dev_account, region=region
         ),
         "REPO_KIND": req.repo_kind,
+        **profile.repo_variables(answers),
     }
     # The owner team works in the repository; the prod reviewers only need to see it, but
     # GitHub drops an environment reviewer without access.
@@ -208,7 +216,7 @@ class Flow:
         work = Path(tempfile.mkdtemp(prefix="clone-repo-"))
         try:
             answers = self._render(req, template, work / "repo")
-            spec = repo_spec(req, answers, self._settings())
+            spec = repo_spec(req, answers, self._settings(), template)
             client, token = self._client()
             with client:
                 result = publish(
@@ -250,7 +258,7 @@ class Flow:
             answers = self._render(req, template, work / "repo")
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        spec = repo_spec(req, answers, self._settings())
+        spec = repo_spec(req, answers, self._settings(), template)
         client, _ = self._client()
         with client:
             self.checkpoint("look up repository")

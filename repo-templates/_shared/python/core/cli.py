@@ -145,11 +145,14 @@ def run_local(
     parameters: dict[str, str] | None = None,
     workdir: Path | None = None,
     cache_dir: Path | None = None,
+    multi_host: bool = False,
 ) -> LocalRunResult:
     """Build the definition and execute it here; return the LocalRunResult.
 
     With `cache_dir`, cached steps (CacheConfig) whose definition, parameters and inputs match
-    an earlier run, and whose outputs still exist, are reused as SageMaker would.
+    an earlier run, and whose outputs still exist, are reused as SageMaker would. A job of
+    several instances is refused by name unless `multi_host`: then each instance is a local
+    process.
     """
     from ..local_run import LocalPipelineRun
 
@@ -178,6 +181,7 @@ def run_local(
         parameters=values,
         pipeline_name=settings.PIPELINE_NAME,
         cache_dir=cache_dir,
+        multi_host=multi_host,
     )
     result: LocalRunResult = runner.run()
     return result
@@ -259,14 +263,20 @@ def run_pipeline(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache-dir", type=Path, help="with --local: reuse unchanged cached steps from here"
     )
+    parser.add_argument(
+        "--multi-host",
+        action="store_true",
+        help="with --local: run a job of several instances as that many local processes",
+    )
     args = parser.parse_args(argv)
     from ..local_run import LocalRunError, PipelineFailed
 
     try:
         params = parse_parameters(args.parameter)
         check_parameters(params)
-        if args.embedded_aws and not args.local:
-            raise UsageError("--embedded-aws only works with --local")
+        for option in ("embedded_aws", "multi_host"):
+            if getattr(args, option) and not args.local:
+                raise UsageError(f"--{option.replace('_', '-')} only works with --local")
         if args.local:
             with embedded_aws(args.region) if args.embedded_aws else nothing():
                 result = run_local(
@@ -277,6 +287,7 @@ def run_pipeline(argv: list[str] | None = None) -> int:
                     params,
                     args.workdir,
                     args.cache_dir,
+                    args.multi_host,
                 )
                 report_local(result)
             return 0

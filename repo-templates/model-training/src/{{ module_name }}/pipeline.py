@@ -17,6 +17,7 @@ from sagemaker.model import Model
 from sagemaker.model_metrics import MetricsSource, ModelMetrics
 from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
 from sagemaker.sklearn.processing import SKLearnProcessor
+from sagemaker.spark.processing import PySparkProcessor
 from sagemaker.workflow.condition_step import ConditionStep
 from sagemaker.workflow.conditions import ConditionGreaterThanOrEqualTo
 from sagemaker.workflow.execution_variables import ExecutionVariables
@@ -40,6 +41,13 @@ CHECKPOINTS = "/opt/ml/checkpoints"
 EVALUATION_REPORT = "evaluation.json"
 # Registration is always PendingManualApproval: an approver, not the pipeline, approves.
 APPROVAL_STATUS = "PendingManualApproval"
+# How the training channel reaches several instances: every instance reads all of it, or each
+# reads its share of the objects (the TrainingDataDistribution parameter).
+DISTRIBUTIONS = ("FullyReplicated", "ShardedByS3Key")
+# Preprocessing engines (get_pipeline's `preprocessing`): scikit-learn on one instance, or
+# Spark on a SageMaker Processing cluster of ProcessingInstanceCount instances.
+ENGINES = ("sklearn", "spark")
+SPARK_FRAMEWORK_VERSION = "3.5"
 HYPERPARAMETERS: dict[str, Any] = {
     "max_depth": 4,
     "eta": 0.2,
@@ -64,12 +72,18 @@ def get_pipeline(
     model_package_group_name: str = settings.MODEL_PACKAGE_GROUP_NAME,
     session: PipelineSession | None = None,
     network: JobNetwork | None = None,
+    preprocessing: str = settings.PREPROCESSING_ENGINE,
 ) -> Pipeline:
     """Return the training pipeline; `role` is the SageMaker execution role its jobs run as.
 
     `network` puts every job in the platform's VPC with KMS-encrypted storage; the cloud run
-    always passes it (see core.platform.platform_network).
+    always passes it (see core.platform.platform_network). `preprocessing` picks the engine of
+    the Preprocess step ("sklearn" or "spark"): a step's container is fixed when the definition
+    is built, so this is a build option; instance counts and the training data distribution
+    are pipeline parameters.
     """
+    if preprocessing not in ENGINES:
+        raise ValueError(f"preprocessing {preprocessing!r} is unknown: use one of {list(ENGINES)}")
     session = session or get_session(region, default_bucket)
     in_processing = network.processing() if network else {}
     in_training = network.training() if network else {}
@@ -79,40 +93,58 @@ def get_pipeline(
     processing_instance_count = ParameterInteger("ProcessingInstanceCount", 1)
     training_instance_type = ParameterString("TrainingInstanceType", "ml.m5.large")
     training_instance_count = ParameterInteger("TrainingInstanceCount", 1)
+    training_data_distribution = ParameterString(
+        "TrainingDataDistribution", DISTRIBUTIONS[0], enum_values=list(DISTRIBUTIONS)
+    )
     input_data_url = ParameterString("InputDataUrl", default_input_data_url(default_bucket))
     auc_threshold = ParameterFloat("ModelAucThreshold", settings.AUC_THRESHOLD)
 
-    # Preprocess: validate and split the raw CSV.
-    sklearn_processor = SKLearnProcessor(
-        framework_version=settings.SKLEARN_FRAMEWORK_VERSION,
-        role=role,
-        instance_type=processing_instance_type,
-        instance_count=processing_instance_count,
-        base_job_name=f"{pipeline_name}-preprocess",
-        sagemaker_session=session,
-        **in_processing,
-    )
+    # Preprocess: validate and split the raw CSV (scikit-learn, or Spark on a cluster).
+    preprocess_args: dict[str, Any] = {
+        "inputs": [
+            ProcessingInput(
+                input_name="raw", source=input_data_url, destination=f"{PROCESSING}/input/data"
+            )
+        ],
+        "outputs": [
+            ProcessingOutput(output_name=name, source=f"{PROCESSING}/output/{name}")
+            for name in ("train", "validation", "test")
+        ],
+        "arguments": [
+            "--input-dir",
+            f"{PROCESSING}/input/data",
+            "--output-dir",
+            f"{PROCESSING}/output",
+        ],
+    }
+    if preprocessing == "spark":
+        spark_processor = PySparkProcessor(
+            framework_version=SPARK_FRAMEWORK_VERSION,
+            role=role,
+            instance_type=processing_instance_type,
+            instance_count=processing_instance_count,
+            base_job_name=f"{pipeline_name}-preprocess-spark",
+            sagemaker_session=session,
+            **in_processing,
+        )
+        preprocess_step_args = spark_processor.run(
+            submit_app=str(STEPS_DIR / "preprocess_spark.py"), **preprocess_args
+        )
+    else:
+        sklearn_processor = SKLearnProcessor(
+            framework_version=settings.SKLEARN_FRAMEWORK_VERSION,
+            role=role,
+            instance_type=processing_instance_type,
+            instance_count=processing_instance_count,
+            base_job_name=f"{pipeline_name}-preprocess",
+            sagemaker_session=session,
+            **in_processing,
+        )
+        preprocess_step_args = sklearn_processor.run(
+            code=str(STEPS_DIR / "preprocess.py"), **preprocess_args
+        )
     step_preprocess = ProcessingStep(
-        name="Preprocess",
-        step_args=sklearn_processor.run(
-            code=str(STEPS_DIR / "preprocess.py"),
-            inputs=[
-                ProcessingInput(
-                    input_name="raw", source=input_data_url, destination=f"{PROCESSING}/input/data"
-                )
-            ],
-            outputs=[
-                ProcessingOutput(output_name=name, source=f"{PROCESSING}/output/{name}")
-                for name in ("train", "validation", "test")
-            ],
-            arguments=[
-                "--input-dir",
-                f"{PROCESSING}/input/data",
-                "--output-dir",
-                f"{PROCESSING}/output",
-            ],
-        ),
-        cache_config=cache,
+        name="Preprocess", step_args=preprocess_step_args, cache_config=cache
     )
     split_url = step_preprocess.properties.ProcessingOutputConfig.Outputs
 
@@ -161,10 +193,16 @@ def get_pipeline(
         name="Train",
         step_args=estimator.fit(
             inputs={
-                channel: TrainingInput(
-                    s3_data=split_url[channel].S3Output.S3Uri, content_type="text/csv"
-                )
-                for channel in ("train", "validation")
+                # On several instances, the train channel may be sharded by object; every
+                # instance scores the whole validation set.
+                "train": TrainingInput(
+                    s3_data=split_url["train"].S3Output.S3Uri,
+                    content_type="text/csv",
+                    distribution=training_data_distribution,
+                ),
+                "validation": TrainingInput(
+                    s3_data=split_url["validation"].S3Output.S3Uri, content_type="text/csv"
+                ),
             }
         ),
         cache_config=cache,
@@ -266,6 +304,7 @@ def get_pipeline(
             processing_instance_count,
             training_instance_type,
             training_instance_count,
+            training_data_distribution,
             input_data_url,
             auc_threshold,
         ],

@@ -1,0 +1,8 @@
+"""Render-test helpers: kind_checks.py is imported by name from this folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
