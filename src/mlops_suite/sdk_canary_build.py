@@ -45,9 +45,9 @@ def build(package: str) -> dict[str, object]:
             network = platform.JobNetwork(
                 ["subnet-0123456789abcdef0"],
                 ["sg-0123456789abcdef0"],
-                f"arn:aws:kms:{settings.REGION}:{ACCOUNT}:key/canary",
+                f"arn:{settings.partition(settings.REGION)}:kms:{settings.REGION}:{ACCOUNT}:key/canary",
             )
-            role = f"arn:aws:iam::{ACCOUNT}:role/canary"
+            role = f"arn:{settings.partition(settings.REGION)}:iam::{ACCOUNT}:role/canary"
             text = pipeline.get_pipeline(
                 settings.REGION, role, bucket, network=network
             ).definition()
