@@ -185,7 +185,7 @@ def run_local(
     With `cache_dir`, cached steps (CacheConfig) whose definition, parameters and inputs match
     an earlier run, and whose outputs still exist, are reused as SageMaker would.
     """
-    from ..local_run import LocalPipelineRun
+    from ..local_run import LocalPipelineRun, LocalRunError
 
     session = boto_session(region)
     bucket = bucket or artifact_bucket(session, region)
@@ -206,19 +206,47 @@ def run_local(
         pipeline_name=settings.PIPELINE_NAME,
         cache_dir=cache_dir,
     )
-    result: LocalRunResult = runner.run()
+    try:
+        result: LocalRunResult = runner.run()
+    except LocalRunError as exc:
+        exc.partial = runner.result  # type: ignore[attr-defined]  # what ran, for the report
+        raise
     return result
 
 
-def report_local(result: LocalRunResult) -> None:
+EMBEDDED_NOTE = (
+    "note: the embedded AWS (its S3 and model registry, with the entry above) is gone when"
+    " this process ends; the workdir keeps every file. To keep the registry entry, run --local"
+    " without --embedded-aws against an account, or against a `moto_server` that outlives the"
+    " run (AWS_ENDPOINT_URL=http://localhost:5000)."
+)
+
+
+def report_local(result: LocalRunResult, embedded: bool = False) -> None:
     """Print where the local run worked and what ran, then the kind's own report."""
     from ..pipeline import report_local as report_kind
 
-    print(f"local execution {result.execution_id} in {result.workdir}")
+    print(f"local execution {result.execution_id}")
+    print(f"workdir: {result.workdir}")
     print("steps: " + " -> ".join(result.executed))
     if result.cached:
         print("reused from the step cache: " + ", ".join(result.cached))
     report_kind(result)
+    if embedded:
+        print(EMBEDDED_NOTE)
+
+
+def report_failure(exc: Exception) -> None:
+    """After a failed local run: what ran and where its files are, the failing step's log."""
+    from ..local_run import StepFailed
+
+    partial = getattr(exc, "partial", None)
+    if partial is not None:
+        print("the local run stopped; what it left:", file=sys.stderr)
+        with contextlib.redirect_stdout(sys.stderr):
+            report_local(partial)
+    if isinstance(exc, StepFailed):
+        print(f"log of the failing step: {exc.log}", file=sys.stderr)
 
 
 def run_cloud(
@@ -311,7 +339,7 @@ def run_pipeline(argv: list[str] | None = None) -> int:
                     args.workdir,
                     args.cache_dir,
                 )
-                report_local(result)
+                report_local(result, embedded=args.embedded_aws)
             return 0
         session = boto_session(args.region)
         role = require_role(session, args.role_arn)
@@ -320,11 +348,16 @@ def run_pipeline(argv: list[str] | None = None) -> int:
         params.update(stage_input(session, bucket, args.input_data))
         return run_cloud(args.region, role, bucket, params, args.wait, network)
     except PipelineFailed as exc:
+        report_failure(exc)
         print(f"pipeline failed: {exc}", file=sys.stderr)
         return 1
     except CREDENTIAL_ERRORS as exc:
         print(f"error: {credentials_hint(exc)}", file=sys.stderr)
         return 2
-    except (UsageError, LocalRunError) as exc:
+    except LocalRunError as exc:
+        report_failure(exc)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
