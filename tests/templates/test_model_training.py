@@ -45,6 +45,7 @@ COMMON_FILES = {
     "src/PKG/steps/__init__.py",
     "src/PKG/steps/evaluate.py",
     "src/PKG/steps/preprocess.py",
+    "src/PKG/steps/report.py",
     "src/PKG/steps/train.py",
     "tests/conftest.py",
     "tests/test_cli.py",

@@ -53,7 +53,7 @@ HYPERPARAMETERS: dict[str, Any] = {
 
 def default_input_data_url(bucket: str) -> str:
     """Return where the pipeline reads its raw data unless told otherwise."""
-    sample = Path(settings.SAMPLE_INPUT or "input.csv").name
+    sample = Path(settings.SAMPLE_INPUT or "input.csv").name  # settings.py: your data
     return f"s3://{bucket}/{settings.PIPELINE_NAME}/input/{sample}"
 
 
@@ -75,6 +75,7 @@ def get_pipeline(
     in_processing = network.processing() if network else {}
     in_training = network.training() if network else {}
     cache = CacheConfig(enable_caching=True, expire_after="P30D")
+    drop = ["--drop-columns", ",".join(settings.DROP_COLUMNS)] if settings.DROP_COLUMNS else []
 
     processing_instance_type = ParameterString("ProcessingInstanceType", "ml.m5.large")
     processing_instance_count = ParameterInteger("ProcessingInstanceCount", 1)
@@ -111,6 +112,9 @@ def get_pipeline(
                 f"{PROCESSING}/input/data",
                 "--output-dir",
                 f"{PROCESSING}/output",
+                "--label",
+                settings.LABEL_COLUMN,
+                *drop,
             ],
         ),
         cache_config=cache,
@@ -248,7 +252,7 @@ def get_pipeline(
             ),
             description=f"{settings.PROJECT_NAME}: XGBoost binary classifier",
             # The HTML evaluation report, for the approver (docs/approver-guide.md).
-            customer_metadata_properties={"EvaluationReportHtml": html_url},  # type: ignore[dict-item]
+            customer_metadata_properties={"EvaluationReportHtml": html_url},
         ),
     )
     step_fail = FailStep(
