@@ -112,7 +112,8 @@ def render(report: Report) -> str:
         figures = "".join(curve_svg(c) for c in report.curves)
         sections.append(f'<h2>Curves</h2><div class="figures">{figures}</div>')
     if report.confusion is not None:
-        sections.append("<h2>Confusion matrix</h2>" + confusion_table(report.confusion, report.classes))
+        table = confusion_table(report.confusion, report.classes)
+        sections.append("<h2>Confusion matrix</h2>" + table)
     if report.notes:
         items = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes)
         sections.append(f"<h2>Notes</h2><ul>{items}</ul>")

@@ -19,16 +19,22 @@ from .. import settings
 from . import session as sdk_session
 from .embedded import embedded_aws, nothing
 from .platform import (
+    CREDENTIAL_ERRORS,
+    PLACEHOLDER_ACCOUNT,
+    PLACEHOLDER_ROLE,
     ROLE_ENV,
     JobNetwork,
     UsageError,
     account_id,
     artifact_bucket,
     boto_session,
+    credentials_hint,
     ensure_bucket,
     execution_role,
+    placeholder_network,
     platform_network,
     require_network,
+    require_role,
 )
 
 if TYPE_CHECKING:
@@ -109,27 +115,68 @@ def definition_json(region: str, role: str, bucket: str, network: JobNetwork | N
     return text
 
 
+def offline_definition(region: str, role: str | None, bucket: str | None, no_vpc: bool) -> str:
+    """Build the definition without an account: placeholders, and code staged in an embedded S3.
+
+    No credentials, SSM or upload: the SDK's staging of the step code goes to an in-process
+    moto S3 that is gone when this returns. Prints, on stderr, which values are placeholders.
+    """
+    bucket = bucket or settings.ARTIFACT_BUCKET_PATTERN.format(
+        project_id=settings.SAGEMAKER_PROJECT_ID, account_id=PLACEHOLDER_ACCOUNT, region=region
+    )
+    role = role or os.environ.get(ROLE_ENV) or PLACEHOLDER_ROLE
+    network = None if no_vpc else placeholder_network(region)
+    with embedded_aws(region, purpose="get-pipeline-definition without --upload"):
+        ensure_bucket(boto_session(region), bucket, region)
+        text = definition_json(region, role, bucket, network)
+    shown = [f"role {role}"] if role == PLACEHOLDER_ROLE else []
+    shown.append(f"bucket {bucket} (code staged nowhere)")
+    if network:
+        shown.append(f"network {network.subnets[0]}, {network.security_group_ids[0]}")
+        shown.append(f"KMS key {network.kms_key_arn}")
+    print(
+        "note: offline definition; placeholders: " + "; ".join(shown) + "."
+        " Pass --upload to use this account's role, network and bucket and stage the code.",
+        file=sys.stderr,
+    )
+    return text
+
+
 def get_pipeline_definition(argv: list[str] | None = None) -> int:
-    """Print (or write) the pipeline definition JSON; code is staged in the artifact bucket."""
+    """Print (or write) the pipeline definition JSON.
+
+    Offline by default (placeholders for the account's values); with --upload, built from the
+    account of the credentials in use, with the step code staged in its artifact bucket.
+    """
     parser = argparse.ArgumentParser(
-        prog="get-pipeline-definition", description=get_pipeline_definition.__doc__
+        prog="get-pipeline-definition",
+        description=get_pipeline_definition.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_common(parser)
     parser.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
+    parser.add_argument(
+        "--upload",
+        action="store_true",
+        help="use the account's role, network and bucket (SSM) and stage the code there",
+    )
     args = parser.parse_args(argv)
-    session = boto_session(args.region)
-    role = execution_role(session, args.role_arn)
-    if not role:
-        print(f"error: no execution role: pass --role-arn or set ${ROLE_ENV}", file=sys.stderr)
-        return 2
     try:
-        network = require_network(session, args.no_vpc)
+        if args.upload:
+            session = boto_session(args.region)
+            role = require_role(session, args.role_arn)
+            network = require_network(session, args.no_vpc)
+            bucket = args.bucket or artifact_bucket(session, args.region)
+            text = definition_json(args.region, role, bucket, network)
+        else:
+            text = offline_definition(args.region, args.role_arn, args.bucket, args.no_vpc)
+    except CREDENTIAL_ERRORS as exc:
+        print(f"error: {credentials_hint(exc)}", file=sys.stderr)
+        return 2
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    bucket = args.bucket or artifact_bucket(session, args.region)
-    document = json.loads(definition_json(args.region, role, bucket, network))
-    text = json.dumps(document, indent=2, sort_keys=True)
+    text = json.dumps(json.loads(text), indent=2, sort_keys=True)
     if args.output:
         args.output.write_text(text + "\n", encoding="utf-8")
     else:
@@ -154,7 +201,7 @@ def run_local(
     several instances is refused by name unless `multi_host`: then each instance is a local
     process.
     """
-    from ..local_run import LocalPipelineRun
+    from ..local_run import LocalPipelineRun, LocalRunError
 
     session = boto_session(region)
     bucket = bucket or artifact_bucket(session, region)
@@ -183,19 +230,47 @@ def run_local(
         cache_dir=cache_dir,
         multi_host=multi_host,
     )
-    result: LocalRunResult = runner.run()
+    try:
+        result: LocalRunResult = runner.run()
+    except LocalRunError as exc:
+        exc.partial = runner.result  # type: ignore[attr-defined]  # what ran, for the report
+        raise
     return result
 
 
-def report_local(result: LocalRunResult) -> None:
+EMBEDDED_NOTE = (
+    "note: the embedded AWS (its S3 and model registry, with the entry above) is gone when"
+    " this process ends; the workdir keeps every file. To keep the registry entry, run --local"
+    " without --embedded-aws against an account, or against a `moto_server` that outlives the"
+    " run (AWS_ENDPOINT_URL=http://localhost:5000)."
+)
+
+
+def report_local(result: LocalRunResult, embedded: bool = False) -> None:
     """Print where the local run worked and what ran, then the kind's own report."""
     from ..pipeline import report_local as report_kind
 
-    print(f"local execution {result.execution_id} in {result.workdir}")
+    print(f"local execution {result.execution_id}")
+    print(f"workdir: {result.workdir}")
     print("steps: " + " -> ".join(result.executed))
     if result.cached:
         print("reused from the step cache: " + ", ".join(result.cached))
     report_kind(result)
+    if embedded:
+        print(EMBEDDED_NOTE)
+
+
+def report_failure(exc: Exception) -> None:
+    """After a failed local run: what ran and where its files are, the failing step's log."""
+    from ..local_run import StepFailed
+
+    partial = getattr(exc, "partial", None)
+    if partial is not None:
+        print("the local run stopped; what it left:", file=sys.stderr)
+        with contextlib.redirect_stdout(sys.stderr):
+            report_local(partial)
+    if isinstance(exc, StepFailed):
+        print(f"log of the failing step: {exc.log}", file=sys.stderr)
 
 
 def run_cloud(
@@ -277,6 +352,13 @@ def run_pipeline(argv: list[str] | None = None) -> int:
         for option in ("embedded_aws", "multi_host"):
             if getattr(args, option) and not args.local:
                 raise UsageError(f"--{option.replace('_', '-')} only works with --local")
+        if args.embedded_aws and args.cache_dir:
+            raise UsageError(
+                "--cache-dir cannot work with --embedded-aws: the cached steps' outputs live in"
+                " the embedded S3, which is gone when the process ends, so nothing would ever"
+                " be reused; drop --cache-dir, or run --local against an S3 that persists"
+                " (real credentials, or AWS_ENDPOINT_URL of a `moto_server`)"
+            )
         if args.local:
             with embedded_aws(args.region) if args.embedded_aws else nothing():
                 result = run_local(
@@ -289,22 +371,25 @@ def run_pipeline(argv: list[str] | None = None) -> int:
                     args.cache_dir,
                     args.multi_host,
                 )
-                report_local(result)
+                report_local(result, embedded=args.embedded_aws)
             return 0
         session = boto_session(args.region)
-        role = execution_role(session, args.role_arn)
-        if not role:
-            raise UsageError(
-                f"no execution role: pass --role-arn, set ${ROLE_ENV}, or publish it in SSM "
-                f"parameter {settings.EXECUTION_ROLE_PARAMETER}"
-            )
+        role = require_role(session, args.role_arn)
         network = require_network(session, args.no_vpc)
         bucket = args.bucket or artifact_bucket(session, args.region)
         params.update(stage_input(session, bucket, args.input_data))
         return run_cloud(args.region, role, bucket, params, args.wait, network)
     except PipelineFailed as exc:
+        report_failure(exc)
         print(f"pipeline failed: {exc}", file=sys.stderr)
         return 1
-    except (UsageError, LocalRunError) as exc:
+    except CREDENTIAL_ERRORS as exc:
+        print(f"error: {credentials_hint(exc)}", file=sys.stderr)
+        return 2
+    except LocalRunError as exc:
+        report_failure(exc)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -12,12 +12,12 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
 
 
 @contextmanager
-def embedded_aws(region: str) -> Iterator[None]:
+def embedded_aws(region: str, purpose: str = "--embedded-aws") -> Iterator[None]:
     """Run the block against moto's in-process AWS, with throwaway credentials."""
     try:
         from moto import mock_aws
     except ImportError as exc:
-        raise UsageError("--embedded-aws needs moto: pip install -e '.[dev]'") from exc
+        raise UsageError(f"{purpose} needs moto: pip install -e '.[dev]'") from exc
     keys = [*FAKE_CREDENTIALS, "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_SESSION_TOKEN"]
     saved = {k: os.environ.get(k) for k in keys}
     os.environ.update(FAKE_CREDENTIALS, AWS_DEFAULT_REGION=region)

@@ -9,6 +9,10 @@ from typing import Any
 from .. import settings
 
 ROLE_ENV = "SAGEMAKER_EXECUTION_ROLE_ARN"
+# What an offline definition (get-pipeline-definition without --upload) puts where the account's
+# values would be: named as placeholders, so nobody mistakes the JSON for a deployable one.
+PLACEHOLDER_ACCOUNT = "000000000000"
+PLACEHOLDER_ROLE = f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:role/PLACEHOLDER-execution-role"
 
 
 class UsageError(RuntimeError):
@@ -47,6 +51,36 @@ def execution_role(session: Any, explicit: str | None) -> str | None:
             raise
         return None
     return str(parameter["Parameter"]["Value"])
+
+
+def require_role(session: Any, explicit: str | None) -> str:
+    """Return the execution role for a cloud run, or say in one line how to give one."""
+    role = execution_role(session, explicit)
+    if not role:
+        raise UsageError(
+            f"no execution role: pass --role-arn, set ${ROLE_ENV}, or publish it in SSM "
+            f"parameter {settings.EXECUTION_ROLE_PARAMETER} (the platform's ssm module does)"
+        )
+    return role
+
+
+def _credential_errors() -> tuple[type[Exception], ...]:
+    from botocore.exceptions import NoCredentialsError, PartialCredentialsError
+
+    return (NoCredentialsError, PartialCredentialsError)
+
+
+# botocore's errors for credentials that are missing or incomplete (caught by the entry points).
+CREDENTIAL_ERRORS = _credential_errors()
+
+
+def credentials_hint(exc: Exception) -> str:
+    """One line for missing or partial AWS credentials, naming the ways to provide them."""
+    return (
+        f"no usable AWS credentials ({exc}): run `aws sso login` or `aws configure`, or set"
+        " AWS_PROFILE; to try without an account use `run-pipeline --local --embedded-aws`"
+        " or `get-pipeline-definition` without --upload"
+    )
 
 
 @dataclass(frozen=True)
@@ -105,6 +139,15 @@ def platform_network(session: Any) -> JobNetwork | None:
         subnets=split("subnets"),
         security_group_ids=split("security_group"),
         kms_key_arn=values[names["kms_key"]],
+    )
+
+
+def placeholder_network(region: str) -> JobNetwork:
+    """The network an offline definition shows: the cloud run's shape, with placeholder ids."""
+    return JobNetwork(
+        subnets=["subnet-PLACEHOLDER"],
+        security_group_ids=["sg-PLACEHOLDER"],
+        kms_key_arn=f"arn:aws:kms:{region}:{PLACEHOLDER_ACCOUNT}:key/PLACEHOLDER",
     )
 
 

@@ -39,6 +39,7 @@ STEPS_DIR = Path(__file__).resolve().parent / "steps"
 PROCESSING = "/opt/ml/processing"
 CHECKPOINTS = "/opt/ml/checkpoints"
 EVALUATION_REPORT = "evaluation.json"
+EVALUATION_HTML = "evaluation.html"
 # Registration is always PendingManualApproval: an approver, not the pipeline, approves.
 APPROVAL_STATUS = "PendingManualApproval"
 # How the training channel reaches several instances: every instance reads all of it, or each
@@ -60,7 +61,7 @@ HYPERPARAMETERS: dict[str, Any] = {
 
 def default_input_data_url(bucket: str) -> str:
     """Return where the pipeline reads its raw data unless told otherwise."""
-    sample = Path(settings.SAMPLE_INPUT or "input.csv").name
+    sample = Path(settings.SAMPLE_INPUT or "input.csv").name  # settings.py: your data
     return f"s3://{bucket}/{settings.PIPELINE_NAME}/input/{sample}"
 
 
@@ -88,6 +89,7 @@ def get_pipeline(
     in_processing = network.processing() if network else {}
     in_training = network.training() if network else {}
     cache = CacheConfig(enable_caching=True, expire_after="P30D")
+    drop = ["--drop-columns", ",".join(settings.DROP_COLUMNS)] if settings.DROP_COLUMNS else []
 
     processing_instance_type = ParameterString("ProcessingInstanceType", "ml.m5.large")
     processing_instance_count = ParameterInteger("ProcessingInstanceCount", 1)
@@ -115,6 +117,9 @@ def get_pipeline(
             f"{PROCESSING}/input/data",
             "--output-dir",
             f"{PROCESSING}/output",
+            "--label",
+            settings.LABEL_COLUMN,
+            *drop,
         ],
     }
     if preprocessing == "spark":
@@ -236,6 +241,12 @@ def get_pipeline(
                     source=split_url["test"].S3Output.S3Uri,
                     destination=f"{PROCESSING}/test",
                 ),
+                # The HTML report's renderer: `code=` ships evaluate.py alone.
+                ProcessingInput(
+                    input_name="report_module",
+                    source=str(STEPS_DIR / "report.py"),
+                    destination=f"{PROCESSING}/report_module",
+                ),
             ],
             outputs=[ProcessingOutput(output_name="evaluation", source=f"{PROCESSING}/evaluation")],
             arguments=[
@@ -245,6 +256,8 @@ def get_pipeline(
                 f"{PROCESSING}/test",
                 "--output-dir",
                 f"{PROCESSING}/evaluation",
+                "--report-module",
+                f"{PROCESSING}/report_module/report.py",
             ],
         ),
         property_files=[evaluation_report],
@@ -257,13 +270,9 @@ def get_pipeline(
     )
 
     # Register: a model package with the evaluation report as its metrics, awaiting approval.
-    report_url = Join(
-        on="/",
-        values=[
-            step_evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri,
-            EVALUATION_REPORT,
-        ],
-    )
+    evaluation_url = step_evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"]
+    report_url = Join(on="/", values=[evaluation_url.S3Output.S3Uri, EVALUATION_REPORT])
+    html_url = Join(on="/", values=[evaluation_url.S3Output.S3Uri, EVALUATION_HTML])
     model = Model(
         image_uri=xgboost_image, model_data=model_data, role=role, sagemaker_session=session
     )
@@ -280,6 +289,8 @@ def get_pipeline(
                 model_statistics=MetricsSource(s3_uri=report_url, content_type="application/json")
             ),
             description=f"{settings.PROJECT_NAME}: XGBoost binary classifier",
+            # The HTML evaluation report, for the approver (docs/approver-guide.md).
+            customer_metadata_properties={"EvaluationReportHtml": html_url},
         ),
     )
     step_fail = FailStep(
@@ -314,11 +325,27 @@ def get_pipeline(
 
 
 def report_local(result: Any) -> None:
-    """Print what a local run produced: the evaluation metrics and the registered package."""
+    """Print what a local run produced and where: metrics, reports, model, registry entry.
+
+    Also called with the partial result of a failed run: it prints what exists.
+    """
     for name, report in result.reports.items():
         metrics = report.get("binary_classification_metrics", {})
         shown = ", ".join(f"{k} {v['value']:.4f}" for k, v in metrics.items())
         print(f"{name}: {shown or json.dumps(report)}")
+    evaluation = Path(result.workdir) / "Evaluate" / PROCESSING.lstrip("/") / "evaluation"
+    for label, path in (
+        ("evaluation report (JSON)", evaluation / EVALUATION_REPORT),
+        ("evaluation report (HTML)", evaluation / EVALUATION_HTML),
+    ):
+        if path.is_file():
+            print(f"{label}: {path}")
+    artifact = result.properties.get("Train", {}).get("ModelArtifacts", {})
+    if artifact:
+        local = Path(result.workdir) / "Train" / "model.tar.gz"
+        copy = f" (local copy {local})" if local.is_file() else ""
+        print(f"model artifact: {artifact['S3ModelArtifacts']}{copy}")
     for name, props in result.properties.items():
         if "ModelPackageArn" in props:
-            print(f"{name}: {props['ModelPackageArn']} ({props['ModelApprovalStatus']})")
+            print(f"registry entry ({name}): {props['ModelPackageArn']}")
+            print(f"  status {props['ModelApprovalStatus']}; its metrics are the JSON report")

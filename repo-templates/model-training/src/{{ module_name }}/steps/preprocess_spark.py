@@ -38,12 +38,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--input-dir", required=True)
     parser.add_argument("--output-dir", required=True)
+    parser.add_argument("--label", default=LABEL, help="the 0/1 label column")
+    parser.add_argument("--drop-columns", default="", help="comma-separated columns to drop")
     args = parser.parse_args(argv)
     from pyspark.sql import SparkSession
 
     spark = SparkSession.builder.appName("preprocess").getOrCreate()
     raw = spark.read.csv(f"file://{args.input_dir}", header=True, inferSchema=True)
-    splits = clean(raw).randomSplit(list(FRACTIONS), seed=SEED)
+    dropped = [c for c in args.drop_columns.split(",") if c]
+    splits = clean(raw.drop(*dropped), args.label).randomSplit(list(FRACTIONS), seed=SEED)
     for name, part in zip(("train", "validation", "test"), splits, strict=True):
         target = f"file://{args.output_dir}/{name}"
         part.coalesce(1).write.csv(target, header=True, mode="overwrite")
