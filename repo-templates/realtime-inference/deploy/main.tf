@@ -62,7 +62,7 @@ resource "aws_sagemaker_model" "this" {
     create_before_destroy = true
 
     precondition {
-      condition     = local.package_group == local.prefix
+      condition     = lower(local.package_group) == lower(local.prefix)
       error_message = "model package ${var.model_package_arn} belongs to group ${local.package_group}, not this project's group ${local.prefix}."
     }
 

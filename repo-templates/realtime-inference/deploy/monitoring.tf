@@ -11,26 +11,43 @@ locals {
   monitor_s3 = "s3://${local.capture_bucket}/monitoring/${local.endpoint_name}"
   # sagemaker-model-monitor-analyzer registries (the SageMaker Python SDK's image_uri_config).
   monitor_registries = {
-    "af-south-1" = "875698925577", "ap-east-1" = "001633400207", "ap-northeast-1" = "574779866223",
-    "ap-northeast-2" = "709848358524", "ap-northeast-3" = "990339680094", "ap-south-1" = "126357580389",
-    "ap-southeast-1" = "245545462676", "ap-southeast-2" = "563025443158", "ap-southeast-3" = "669540362728",
-    "ca-central-1" = "536280801234", "eu-central-1" = "048819808253", "eu-central-2" = "590183933784",
-    "eu-north-1" = "895015795356", "eu-south-1" = "933208885752", "eu-south-2" = "437450045455",
-    "eu-west-1" = "468650794304", "eu-west-2" = "749857270468", "eu-west-3" = "680080141114",
-    "il-central-1" = "843974653677", "me-central-1" = "588750061953", "me-south-1" = "607024016150",
-    "sa-east-1" = "539772159869", "us-east-1" = "156813124566", "us-east-2" = "777275614652",
-    "us-west-1" = "890145073186", "us-west-2" = "159807026194",
+    "af-south-1"     = "875698925577"
+    "ap-east-1"      = "001633400207"
+    "ap-northeast-1" = "574779866223"
+    "ap-northeast-2" = "709848358524"
+    "ap-northeast-3" = "990339680094"
+    "ap-south-1"     = "126357580389"
+    "ap-southeast-1" = "245545462676"
+    "ap-southeast-2" = "563025443158"
+    "ap-southeast-3" = "669540362728"
+    "ca-central-1"   = "536280801234"
+    "eu-central-1"   = "048819808253"
+    "eu-central-2"   = "590183933784"
+    "eu-north-1"     = "895015795356"
+    "eu-south-1"     = "933208885752"
+    "eu-south-2"     = "437450045455"
+    "eu-west-1"      = "468650794304"
+    "eu-west-2"      = "749857270468"
+    "eu-west-3"      = "680080141114"
+    "il-central-1"   = "843974653677"
+    "me-central-1"   = "588750061953"
+    "me-south-1"     = "607024016150"
+    "sa-east-1"      = "539772159869"
+    "us-east-1"      = "156813124566"
+    "us-east-2"      = "777275614652"
+    "us-west-1"      = "890145073186"
+    "us-west-2"      = "159807026194"
   }
   monitor_image = "${lookup(local.monitor_registries, var.region, "unsupported")}.dkr.ecr.${var.region}.${data.aws_partition.this.dns_suffix}/sagemaker-model-monitor-analyzer"
 }
 
 resource "aws_s3_object" "baseline" {
-  for_each   = local.monitor ? toset(["constraints.json", "statistics.json"]) : toset([])
-  bucket     = local.capture_bucket
-  key        = "monitoring/${local.endpoint_name}/baseline/${each.key}"
-  source     = "${path.module}/monitoring/${each.key}"
-  etag       = filemd5("${path.module}/monitoring/${each.key}")
-  kms_key_id = data.aws_ssm_parameter.kms_key_arn.value
+  for_each    = local.monitor ? toset(["constraints.json", "statistics.json"]) : toset([])
+  bucket      = local.capture_bucket
+  key         = "monitoring/${local.endpoint_name}/baseline/${each.key}"
+  source      = "${path.module}/monitoring/${each.key}"
+  source_hash = filemd5("${path.module}/monitoring/${each.key}")
+  kms_key_id  = data.aws_ssm_parameter.kms_key_arn.value
 }
 
 resource "aws_sagemaker_data_quality_job_definition" "this" {
@@ -81,7 +98,7 @@ resource "aws_sagemaker_data_quality_job_definition" "this" {
   }
 
   network_config {
-    enable_network_isolation                 = true
+    enable_network_isolation                  = true
     enable_inter_container_traffic_encryption = true
     vpc_config {
       subnets            = split(",", data.aws_ssm_parameter.private_subnet_ids.value)

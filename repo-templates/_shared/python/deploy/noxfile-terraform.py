@@ -1,4 +1,4 @@
-
+{% raw %}
 
 # --- Terraform (deploy/): fmt, validate, test with a mock provider; no cloud credentials ---------
 
@@ -11,6 +11,7 @@ TF_PROVIDER = Path("registry.terraform.io/hashicorp/aws")
 def _tf_config(home: Path) -> Path | None:
     """A project-owned CLI config on a local provider mirror, or None when there is no mirror."""
     import os
+
     for root in filter(None, (os.environ.get("TF_PLUGIN_MIRROR"), *TF_MIRRORS)):
         mirror = Path(root).expanduser()
         if (mirror / TF_PROVIDER).is_dir():
@@ -32,6 +33,7 @@ def terraform(session: nox.Session) -> None:
     """terraform fmt -check, init -backend=false, validate and test (mock provider) in deploy/."""
     import os
     import shutil
+
     binary = shutil.which("terraform")
     home = Path(".nox", "terraform").resolve()
     config = _tf_config(home)
@@ -50,4 +52,13 @@ def terraform(session: nox.Session) -> None:
         session.run(binary, "init", "-backend=false", "-input=false", "-no-color", external=True,
                     env=env)  # fmt: skip
         session.run(binary, "validate", "-no-color", external=True, env=env)
-        session.run(binary, "test", "-no-color", *session.posargs, external=True, env=env)
+        if session.posargs:
+            session.run(binary, "test", "-no-color", *session.posargs, external=True, env=env)
+            return
+        unit = [f"-filter={p.as_posix()}" for p in sorted(Path("tests").glob("*.tftest.hcl"))
+                if p.name != "environments.tftest.hcl"]  # fmt: skip
+        session.run(binary, "test", "-no-color", *unit, external=True, env=env)
+        for environment in ("preprod", "prod"):  # the generated values of each environment
+            session.run(binary, "test", "-no-color", "-filter=tests/environments.tftest.hcl",
+                        f"-var-file=environments/{environment}.tfvars", external=True, env=env)  # fmt: skip
+{% endraw %}

@@ -87,7 +87,7 @@ def check_arn(arn: str, project: Project) -> int:
             f"{project.group}/<version>, or {LATEST!r}"
         )
     _, region, account, group, version = match.groups()
-    if group != project.group:
+    if group.lower() != project.group.lower():  # SageMaker writes ARNs in lower case
         raise ReleaseError(
             f"model package {arn} belongs to group {group}, not this project's group "
             f"{project.group}: deploy a package of {project.group}"

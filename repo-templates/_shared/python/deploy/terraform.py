@@ -40,9 +40,8 @@ def terraform(args: Sequence[str], capture: bool = False) -> str:
 
 def init(environment: str) -> None:
     """Initialise deploy/ on the environment's state in the platform's bucket and lock table."""
-    terraform(
-        ["init", "-input=false", "-reconfigure", f"-backend-config=environments/{environment}.backend.hcl"]
-    )
+    backend = f"-backend-config=environments/{environment}.backend.hcl"
+    terraform(["init", "-input=false", "-reconfigure", backend])
 
 
 def deployed_package() -> str:

@@ -104,8 +104,9 @@ def test_other_events_do_not_deploy() -> None:
 
 
 @pytest.fixture
-def registry() -> Iterator[Any]:
+def registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The dev registry with package 1 Approved, 2 Rejected, 3 PendingManualApproval."""
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", settings.DEV_ACCOUNT_ID)
     with mock_aws():
         client = boto3.client("sagemaker", region_name=settings.REGION)
         client.create_model_package_group(ModelPackageGroupName=settings.MODEL_PACKAGE_GROUP)

@@ -27,7 +27,7 @@ if cmd == "output":
         sys.exit("no outputs")
     print(json.loads(state.read_text())["model_package_arn"], end="")
 elif cmd == "plan":
-    arn = next(a.split("=", 1)[1] for a in args if a.startswith("-var=model_package_arn="))
+    arn = next(a.split("=", 2)[2] for a in args if a.startswith("-var=model_package_arn="))
     if "bad" in arn:
         sys.exit("Error: plan failed")
     out = next(a.split("=", 1)[1] for a in args if a.startswith("-out="))
@@ -79,7 +79,8 @@ def test_first_deploy_then_update_records_the_previous_package(repo: Path) -> No
     assert deploy.main(["plan", "--environment", "preprod", "--model-package-arn", arn(2)]) == 0
     assert (repo / "github_output").read_text().splitlines()[-1] == f"previous={arn(1)}"
     plan = calls(repo)[-1]
-    assert "-var-file=environments/preprod.tfvars" in plan and "-out=preprod.tfplan" in plan
+    assert "-var-file=environments/preprod.tfvars" in plan
+    assert "-out=preprod.tfplan" in plan
     assert deploy.main(["apply", "--environment", "preprod"]) == 0
     assert deployed(repo) == arn(2)
 

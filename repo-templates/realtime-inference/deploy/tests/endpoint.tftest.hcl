@@ -8,11 +8,6 @@ mock_provider "aws" {
       dns_suffix = "amazonaws.com"
     }
   }
-  mock_data "aws_ssm_parameter" {
-    defaults = {
-      value = "subnet-0123456789abcdef0,subnet-0fedcba9876543210"
-    }
-  }
   mock_resource "aws_cloudwatch_composite_alarm" {
     defaults = {
       arn = "arn:aws:cloudwatch:eu-west-1:222222222222:alarm:composite"
@@ -33,6 +28,27 @@ mock_provider "aws" {
       arn = "arn:aws:sns:eu-west-1:222222222222:drift"
     }
   }
+}
+
+# The platform's SSM parameters in the target account.
+override_data {
+  target = data.aws_ssm_parameter.execution_role_arn
+  values = { value = "arn:aws:iam::222222222222:role/mlops-suite-sagemaker-execution" }
+}
+
+override_data {
+  target = data.aws_ssm_parameter.kms_key_arn
+  values = { value = "arn:aws:kms:eu-west-1:222222222222:key/00000000-0000-0000-0000-000000000000" }
+}
+
+override_data {
+  target = data.aws_ssm_parameter.private_subnet_ids
+  values = { value = "subnet-0123456789abcdef0,subnet-0fedcba9876543210" }
+}
+
+override_data {
+  target = data.aws_ssm_parameter.security_group_id
+  values = { value = "sg-0123456789abcdef0" }
 }
 
 variables {

@@ -46,7 +46,10 @@ def statistics(features: pd.DataFrame) -> dict[str, Any]:
                 "name": name,
                 "inferred_type": "Fractional",
                 "numerical_statistics": {
-                    "common": {"num_present": int(present.size), "num_missing": int(col.isna().sum())},
+                    "common": {
+                        "num_present": int(present.size),
+                        "num_missing": int(col.isna().sum()),
+                    },
                     "mean": _num(present.mean()),
                     "sum": _num(present.sum()),
                     "std_dev": _num(present.std(ddof=0)),
@@ -93,7 +96,10 @@ def write(training_csv: Path, output: Path) -> list[Path]:
     features = features_of(pd.read_csv(training_csv))
     output.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, doc in (("statistics.json", statistics(features)), ("constraints.json", constraints(features))):
+    for name, doc in (
+        ("statistics.json", statistics(features)),
+        ("constraints.json", constraints(features)),
+    ):
         path = output / name
         path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
         written.append(path)

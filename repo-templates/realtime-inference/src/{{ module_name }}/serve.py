@@ -80,8 +80,8 @@ def parse(body: bytes, content_type: str, n_features: int) -> np.ndarray:
             instances = doc.get("instances") if isinstance(doc, dict) else None
             if not isinstance(instances, list):
                 raise RequestError('JSON body needs "instances": a list of feature lists')
-            rows = [i.get("features") if isinstance(i, dict) else i for i in instances]
-            data = np.asarray(rows, dtype=float)
+            values = [i.get("features") if isinstance(i, dict) else i for i in instances]
+            data = np.asarray(values, dtype=float)
         else:
             raise RequestError(
                 f"unsupported content type {content_type!r}: send {CSV} or {JSON}",
@@ -117,7 +117,7 @@ class Handler(BaseHTTPRequestHandler):
     booster: xgb.Booster
     server_version = "serve-local"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         LOG.debug(format, *args)
 
     def _send(self, status: HTTPStatus, body: bytes, content_type: str) -> None:

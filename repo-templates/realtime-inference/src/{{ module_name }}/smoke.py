@@ -62,7 +62,10 @@ def check(invoke: Invoke, rows: list[list[float]], budget_ms: float, repeats: in
     csv_body = "\n".join(",".join(repr(v) for v in r) for r in rows).encode()
     json_body = json.dumps({"instances": rows}).encode()
     requests = [(csv_body, "text/csv"), (json_body, "application/json")]
-    invoke(csv_body, "text/csv", "text/csv")  # warm-up: a cold first call is not the budget
+    try:
+        invoke(csv_body, "text/csv", "text/csv")  # warm-up: a cold first call is not the budget
+    except Exception as exc:
+        raise SmokeError(f"the endpoint does not answer: {exc}") from exc
     latencies: list[float] = []
     for _ in range(repeats):
         for body, content_type in requests:
@@ -75,7 +78,9 @@ def check(invoke: Invoke, rows: list[list[float]], budget_ms: float, repeats: in
             try:
                 scores = scores_of(answer, content_type)
             except (ValueError, KeyError, TypeError) as exc:
-                raise SmokeError(f"{content_type} answer {answer[:200]!r} is malformed: {exc}")
+                raise SmokeError(
+                    f"{content_type} answer {answer[:200]!r} is malformed: {exc}"
+                ) from exc
             if len(scores) != len(rows):
                 raise SmokeError(
                     f"{content_type} answer has {len(scores)} predictions for {len(rows)} rows"
