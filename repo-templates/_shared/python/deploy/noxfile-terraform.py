@@ -59,6 +59,7 @@ def terraform(session: nox.Session) -> None:
                 if p.name != "environments.tftest.hcl"]  # fmt: skip
         session.run(binary, "test", "-no-color", *unit, external=True, env=env)
         for environment in ("preprod", "prod"):  # the generated values of each environment
+            values = f"-var-file=environments/{environment}.tfvars"
             session.run(binary, "test", "-no-color", "-filter=tests/environments.tftest.hcl",
-                        f"-var-file=environments/{environment}.tfvars", external=True, env=env)  # fmt: skip
+                        values, external=True, env=env)  # fmt: skip
 {% endraw %}

@@ -9,6 +9,7 @@ was deployed before, after a failed smoke test. Outputs go to $GITHUB_OUTPUT.
 from __future__ import annotations
 
 import argparse
+import importlib
 import shutil
 import subprocess
 import sys
@@ -52,11 +53,24 @@ def deployed_package() -> str:
         return ""
 
 
+def prepare(environment: str, arn: str) -> list[str]:
+    """Build what a plan of `arn` needs: the kind's `build.prepare`, where it has one.
+
+    Returns extra tfvars files (relative to deploy/). The batch kind builds its pipeline
+    definition for the package here; the real-time kind needs nothing.
+    """
+    try:
+        build = importlib.import_module(f"{__package__}.build")
+    except ModuleNotFoundError:
+        return []
+    return [str(f) for f in build.prepare(environment, arn)]
+
+
 def plan(environment: str, arn: str, extra_var_files: Sequence[str] = ()) -> Path:
     """Plan deploying `arn` to `environment`; return the saved plan."""
     out = Path(f"{environment}.tfplan")
     args = ["plan", "-input=false", f"-var-file=environments/{environment}.tfvars"]
-    args += [f"-var-file={f}" for f in extra_var_files]
+    args += [f"-var-file={f}" for f in [*prepare(environment, arn), *extra_var_files]]
     terraform([*args, f"-var=model_package_arn={arn}", f"-out={out}"])
     return out
 
@@ -101,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             plan(args.environment, args.to, args.var_file)
             apply(args.environment)
             print(f"rolled {args.environment} back to {args.to}")
-    except (TerraformError, release.ReleaseError) as failed:
+    except (RuntimeError, ValueError) as failed:  # TerraformError, ReleaseError, build errors
         print(f"::error::{failed}", file=sys.stderr)
         return 1
     return 0

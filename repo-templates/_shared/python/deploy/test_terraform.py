@@ -45,7 +45,20 @@ def arn(version: int) -> str:
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def built(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """What the kind builds before each plan (the batch kind: its pipeline definition)."""
+    calls: list[tuple[str, str]] = []
+
+    def prepare(environment: str, arn: str) -> list[str]:
+        calls.append((environment, arn))
+        return []
+
+    monkeypatch.setattr(deploy, "prepare", prepare)
+    return calls
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, built: list[tuple[str, str]]) -> Path:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "terraform"
@@ -67,7 +80,9 @@ def deployed(repo: Path) -> str:
     return str(json.loads((repo / "deploy" / "state.json").read_text())["model_package_arn"])
 
 
-def test_first_deploy_then_update_records_the_previous_package(repo: Path) -> None:
+def test_first_deploy_then_update_records_the_previous_package(
+    repo: Path, built: list[tuple[str, str]]
+) -> None:
     assert deploy.main(["plan", "--environment", "preprod", "--model-package-arn", arn(1)]) == 0
     assert calls(repo)[0] == [
         "init", "-input=false", "-reconfigure", "-backend-config=environments/preprod.backend.hcl"
@@ -86,6 +101,8 @@ def test_first_deploy_then_update_records_the_previous_package(repo: Path) -> No
 
     assert deploy.main(["rollback", "--environment", "preprod", "--to", arn(1)]) == 0
     assert deployed(repo) == arn(1)
+    # Every plan built its inputs for the package it planned, the rollback's included.
+    assert built == [("preprod", arn(1)), ("preprod", arn(2)), ("preprod", arn(1))]
 
 
 def test_rollback_without_a_previous_model_says_so(
