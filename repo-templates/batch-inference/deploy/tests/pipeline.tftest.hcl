@@ -8,11 +8,13 @@ mock_provider "aws" {
     }
   }
   mock_resource "aws_sagemaker_pipeline" {
+    override_during = plan
     defaults = {
       arn = "arn:aws:sagemaker:eu-west-1:222222222222:pipeline/churn-model-batch-inference-preprod"
     }
   }
   mock_resource "aws_iam_role" {
+    override_during = plan
     defaults = {
       arn = "arn:aws:iam::222222222222:role/churn-model-batch-inference-preprod-scheduler"
     }
@@ -54,7 +56,7 @@ run "pipeline_from_the_built_definition_on_a_schedule" {
     error_message = "an enabled schedule with the answered expression"
   }
   assert {
-    condition     = aws_scheduler_schedule.this.target[0].sagemaker_pipeline_parameters[0].pipeline_parameter[0].value == "s3://sagemaker-p-abcdef012345-222222222222-eu-west-1/churn-model-batch-inference-preprod/input/"
+    condition     = one([for p in aws_scheduler_schedule.this.target[0].sagemaker_pipeline_parameters[0].pipeline_parameter : p.value if p.name == "InputDataUrl"]) == "s3://sagemaker-p-abcdef012345-222222222222-eu-west-1/churn-model-batch-inference-preprod/input/"
     error_message = "scheduled runs read the records under the project's bucket in this account"
   }
   assert {

@@ -17,13 +17,13 @@ from sagemaker.sklearn.processing import SKLearnProcessor
 from sagemaker.transformer import Transformer
 from sagemaker.workflow.condition_step import ConditionStep
 from sagemaker.workflow.conditions import ConditionEquals
+from sagemaker.workflow.execution_variables import ExecutionVariables
 from sagemaker.workflow.fail_step import FailStep
 from sagemaker.workflow.functions import Join, JsonGet
 from sagemaker.workflow.model_step import ModelStep
 from sagemaker.workflow.parameters import ParameterFloat, ParameterString
 from sagemaker.workflow.pipeline import Pipeline
 from sagemaker.workflow.pipeline_context import PipelineSession
-from sagemaker.workflow.execution_variables import ExecutionVariables
 from sagemaker.workflow.properties import PropertyFile
 from sagemaker.workflow.steps import ProcessingStep, TransformStep
 from sagemaker.xgboost.model import XGBoostModel
@@ -190,28 +190,27 @@ def get_pipeline(
                 ),
             ],
             arguments=[
-                "--ids-dir", f"{PROCESSING}/input/ids",
-                "--transform-dir", f"{PROCESSING}/input/transform",
-                "--output-dir", f"{PROCESSING}/output",
-                "--min-positive-rate", min_positive_rate.to_string(),
-                "--max-positive-rate", max_positive_rate.to_string(),
-            ],  # fmt: skip
+                "--ids-dir",
+                f"{PROCESSING}/input/ids",
+                "--transform-dir",
+                f"{PROCESSING}/input/transform",
+                "--output-dir",
+                f"{PROCESSING}/output",
+                "--min-positive-rate",
+                min_positive_rate.to_string(),  # type: ignore[no-untyped-call]
+                "--max-positive-rate",
+                max_positive_rate.to_string(),  # type: ignore[no-untyped-call]
+            ],
         ),
         property_files=[quality_report],
     )
 
+    failed_checks = JsonGet(
+        step_name=step_postprocess.name, property_file=quality_report, json_path="failed_checks"
+    )
     step_check = ConditionStep(
         name="CheckQuality",
-        conditions=[
-            ConditionEquals(
-                left=JsonGet(
-                    step_name=step_postprocess.name,
-                    property_file=quality_report,
-                    json_path="failed_checks",
-                ),
-                right=0,
-            )
-        ],
+        conditions=[ConditionEquals(left=failed_checks, right=0)],  # type: ignore[arg-type]
         if_steps=[],
         else_steps=[
             FailStep(

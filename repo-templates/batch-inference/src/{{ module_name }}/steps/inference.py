@@ -46,7 +46,9 @@ def input_fn(body: bytes | str, content_type: str) -> np.ndarray:
 def predict_fn(data: np.ndarray, model: xgb.Booster) -> np.ndarray:
     """The positive-class probability of each row."""
     if data.shape[1] != model.num_features():
-        raise ValueError(f"rows have {data.shape[1]} values, the model takes {model.num_features()}")
+        raise ValueError(
+            f"rows have {data.shape[1]} values, the model takes {model.num_features()}"
+        )
     return np.asarray(model.inplace_predict(data), dtype=float)
 
 

@@ -42,7 +42,7 @@ def quality(
     """The quality report: each check with its value, and how many failed."""
     positives = sum(1 for s in scores if s >= CUTOFF)
     rate = positives / len(scores) if scores else 0.0
-    checks = {
+    checks: dict[str, dict[str, Any]] = {
         "every_record_scored": {"passed": len(ids) == len(scores) > 0,
                                 "records": len(ids), "scores": len(scores)},
         "scores_are_probabilities": {"passed": all(0.0 <= s <= 1.0 for s in scores)},
