@@ -206,10 +206,12 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def benchmarks(session: nox.Session) -> None:
-    """Print render times against a plain-Jinja floor, rendered-check and Lambda Create times."""
+    """Print render, check and Lambda Create times, and the local model server's latency."""
     session.install("-e", ".[lambda,test]", "nox")
     session.run("python", "benchmarks/render.py", *session.posargs)
     session.run("python", "benchmarks/lambda_create.py")
+    session.install("xgboost-cpu==3.0.5", "pandas")  # the realtime-inference model server
+    session.run("python", "benchmarks/inference_server.py")
     session.run("python", "benchmarks/update.py")
 
 
