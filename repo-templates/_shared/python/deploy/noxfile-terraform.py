@@ -19,7 +19,8 @@ def _tf_config(home: Path) -> Path | None:
             config = home / "terraformrc"
             config.write_text(
                 "provider_installation {\n"
-                f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
+                "  filesystem_mirror {\n"
+                f'    path    = "{mirror}"\n'
                 '    include = ["registry.terraform.io/*/*"]\n  }\n'
                 '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n',
                 encoding="utf-8",
