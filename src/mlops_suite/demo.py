@@ -100,10 +100,12 @@ def seed_platform(aws: EmbeddedAWS, gh: Any, org: str) -> None:
 def create_repo(data: dict[str, Any], response_url: str) -> None:
     """Send the project stack's Create request to the clone-repo handler, as CloudFormation does."""
     from mlops_suite.handlers import clone_repo
+    from mlops_suite.handlers.clone_repo_flow import partition
 
     region = data["aws_region"]
-    stack = f"arn:aws:cloudformation:{region}:{DEFAULT_ACCOUNT}:stack/demo-project/{uuid.uuid4()}"
-    function = f"arn:aws:lambda:{region}:{DEFAULT_ACCOUNT}:function:mlops-suite-clone-repo"
+    arn = f"arn:{partition(region)}"
+    stack = f"{arn}:cloudformation:{region}:{DEFAULT_ACCOUNT}:stack/demo-project/{uuid.uuid4()}"
+    function = f"{arn}:lambda:{region}:{DEFAULT_ACCOUNT}:function:mlops-suite-clone-repo"
     event = {
         "RequestType": "Create",
         "ServiceToken": function,

@@ -58,8 +58,13 @@ DATA_READS = {
     "ssm:GetParameters",
 }
 OIDC_HOST = "token.actions.githubusercontent.com"
+# GitHub's immutable subject (owner and repository ids), the name-only one (GitHub Enterprise
+# Server, chosen by the bootstrap's OidcSubjectFormat), or the prefix the repo-creating Lambda
+# read from GitHub (`${<Repository>.OidcSubjectPrefix}`), always with one environment.
+_NAME = r"[A-Za-z0-9${}_.-]+"
 SUB_PATTERN = re.compile(
-    r"^repo:[A-Za-z0-9${}_.-]+/[A-Za-z0-9${}_.-]+:environment:[A-Za-z0-9${}_.-]+$"
+    rf"^(repo:{_NAME}(@\$\{{\w+\}})?/{_NAME}(@\$\{{\w+\}})?|\$\{{\w+\.OidcSubjectPrefix\}})"
+    rf":environment:{_NAME}$"
 )
 
 
@@ -143,7 +148,7 @@ def test_no_administrator_access_anywhere(iac: Iac) -> None:
 
 def test_no_wildcard_action_on_wildcard_resource(iac: Iac) -> None:
     """No Allow of "*" (or iam:*), and nothing but reads or unscopable calls on Resource "*"."""
-    for where, st, kind in _all_statements(iac):
+    for where, st, _ in _all_statements(iac):
         if st.get("Effect") != "Allow":
             continue
         actions = [str(a) for a in iac.as_list(st.get("Action", []))]
@@ -152,9 +157,10 @@ def test_no_wildcard_action_on_wildcard_resource(iac: Iac) -> None:
         assert "*" not in actions, f"{where} {st.get('Sid')}: Action '*'"
         assert "iam:*" not in actions, f"{where} {st.get('Sid')}: Action 'iam:*'"
         resources = [_text(r) for r in iac.as_list(st.get("Resource", []))]
-        if "*" not in resources or "Principal" in st or kind == "boundary":
-            # Resource policies (key policies, bucket policies) scope by principal and condition;
-            # a permissions boundary grants nothing by itself.
+        if "*" not in resources or "Principal" in st:
+            # Resource policies (key policies, bucket policies) scope by principal and condition.
+            # Boundaries are held to the same rule as the roles under them: a wide ceiling is
+            # one inline policy away from a wide role.
             continue
         for action in actions:
             verb = action.split(":", 1)[-1]
@@ -213,7 +219,8 @@ def test_every_oidc_trust_names_repo_and_environment(iac: Iac) -> None:
         for sub in subs:
             assert "*" not in sub, f"{where}: sub {sub!r} has a wildcard"
             assert SUB_PATTERN.match(sub), (
-                f"{where}: sub {sub!r} must be repo:<org>/<repo>:environment:<env>"
+                f"{where}: sub {sub!r} must be repo:<org>@<owner id>/<repo>@<repo id>:environment:"
+                "<env>, its name-only form, or ${<Repository>.OidcSubjectPrefix}:environment:<env>"
             )
         assert "StringLike" not in cond or f"{OIDC_HOST}:sub" not in cond["StringLike"], (
             f"{where}: StringLike on sub allows wildcards"
@@ -233,20 +240,22 @@ def _project_github_roles(iac: Iac) -> list[tuple[str, dict[str, Any]]]:
 
 
 def test_project_github_roles_are_named_bounded_and_dev_only(iac: Iac) -> None:
-    """Each project template creates its dev role: names.json name, platform boundary, env dev."""
+    """Each project template creates its dev role: names.json name, project boundary, env dev,
+    and permissions only from the platform's project policy (no inline policy)."""
     roles = _project_github_roles(iac)
     assert len(roles) == len(iac.project_templates) == 4
     patterns = iac.names["patterns"]
     name = patterns["github_actions_role"].format(
         project_id="${SageMakerProjectId}", environment="dev"
     )
-    boundary = (
-        "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/"
-        + patterns["platform_permissions_boundary"]
-    )
+    arn = "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/"
+    boundary = arn + patterns["project_permissions_boundary"]
+    policy = arn + patterns["project_github_policy"].format(environment="dev")
     for where, props in roles:
         assert _text(props["RoleName"]) == name, where
         assert _text(props["PermissionsBoundary"]) == boundary, where
+        assert "Policies" not in props, f"{where}: inline policies are the launch role's to write"
+        assert [_text(a) for a in props["ManagedPolicyArns"]] == [policy], where
         (trust,) = props["AssumeRolePolicyDocument"]["Statement"]
         assert _text(trust["Principal"]["Federated"]).endswith(f":oidc-provider/{OIDC_HOST}")
         subs = [
@@ -255,13 +264,12 @@ def test_project_github_roles_are_named_bounded_and_dev_only(iac: Iac) -> None:
             for s in _alternatives(value)
         ]
         assert subs, where
-        assert all(s.endswith(":environment:dev") for s in subs), (where, subs)
-        for st in props["Policies"][0]["PolicyDocument"]["Statement"]:
-            if "iam:PassRole" in iac.as_list(st["Action"]):
-                assert st["Condition"] == {
-                    "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
-                }, where
-                assert st["Resource"] == {"Ref": "SageMakerExecutionRoleArn"}, where
+        assert all(
+            re.fullmatch(r"\$\{\w+\.OidcSubjectPrefix\}:environment:dev", s) for s in subs
+        ), (
+            where,
+            subs,
+        )
 
 
 def _grants(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
@@ -281,8 +289,9 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def test_launch_role_touches_only_bounded_project_github_roles(iac: Iac) -> None:
-    """In IAM the launch role creates, changes and deletes only the projects' GitHub roles,
-    creates them and writes their policies only with the platform boundary, and passes nothing."""
+    """In IAM the launch role creates, changes and deletes only the projects' GitHub roles, only
+    with the project boundary, attaches only the platform's project policy, writes no inline
+    policy, sets only the project tags, and passes nothing."""
     mod = iac.modules["service_catalog"]
     statements = mod.locals["launch_policy"]["Statement"]
     iam = [
@@ -291,42 +300,128 @@ def test_launch_role_touches_only_bounded_project_github_roles(iac: Iac) -> None
     assert iam, "the launch role must be able to create the projects' GitHub roles"
     assert "names.patterns.github_actions_role" in mod.locals["project_github_role_arn"]
     assert '"p-????????????"' in mod.locals["project_github_role_arn"]
-    assert "names.patterns.platform_permissions_boundary" in mod.locals["platform_boundary_arn"]
+    assert "names.patterns.project_permissions_boundary" in mod.locals["project_boundary_arn"]
     for st in iam:
         actions = set(map(str, _as_list(st["Action"])))
         assert st["Resource"] == ["${local.project_github_role_arn}"], st["Sid"]
-        assert not actions & {"iam:PassRole", "iam:AttachRolePolicy", "iam:*"}, st["Sid"]
+        assert not actions & {"iam:PassRole", "iam:PutRolePolicy", "iam:*"}, st["Sid"]
         assert not any(a.startswith("iam:DeleteRolePermissionsBoundary") for a in actions)
-        if actions & {"iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"}:
+        if actions & {"iam:CreateRole", "iam:PutRolePermissionsBoundary"}:
             assert st["Condition"] == {
-                "StringEquals": {"iam:PermissionsBoundary": "${local.platform_boundary_arn}"}
+                "StringEquals": {"iam:PermissionsBoundary": "${local.project_boundary_arn}"}
+            }, st["Sid"]
+        if actions & {"iam:AttachRolePolicy"}:
+            assert st["Condition"] == {
+                "ArnEquals": {"iam:PolicyARN": ["${local.project_github_policy_arn}"]}
+            }, st["Sid"]
+        if actions & {"iam:TagRole"}:
+            assert st["Condition"] == {
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": [
+                        "${local.names.tag_keys.project_name}",
+                        "${local.project_tag}",
+                    ]
+                }
+            }, st["Sid"]
+    trust = mod.locals["launch_trust"]["Statement"]
+    assert [st["Principal"] for st in trust] == [{"Service": "servicecatalog.amazonaws.com"}], (
+        "only Service Catalog may assume the launch role: nobody can hand it to CloudFormation"
+    )
+
+
+def test_personas_reach_the_launch_role_only_through_service_catalog(iac: Iac) -> None:
+    """No persona creates or updates a stack, or passes the launch role to CloudFormation."""
+    statements = iac.modules["sagemaker_roles"].locals["project_creator_statements"]
+    for st in statements:
+        actions = set(map(str, _as_list(st["Action"])))
+        assert not actions & {"cloudformation:CreateStack", "cloudformation:UpdateStack"}, st
+        if "iam:PassRole" in actions:
+            assert st["Condition"] == {
+                "StringEquals": {"iam:PassedToService": "servicecatalog.amazonaws.com"}
             }, st["Sid"]
 
 
-def test_boundary_admits_the_launch_role_and_the_project_github_roles(iac: Iac) -> None:
-    """The boundary both roles carry lets through what they need (a boundary that blocked them
+def _bootstrap_policy(iac: Iac, logical: str) -> list[dict[str, Any]]:
+    doc = iac.bootstrap["Resources"][logical]["Properties"]["PolicyDocument"]
+    return list(_as_list(doc["Statement"]))
+
+
+def test_boundaries_admit_the_launch_role_and_the_project_github_roles(iac: Iac) -> None:
+    """The boundaries let through what the roles under them need (a boundary that blocked them
     would fail every project stack, or every training run, at run time)."""
-    boundary = iac.bootstrap["Resources"]["PlatformBoundary"]["Properties"]["PolicyDocument"]
-    ceiling = _as_list(boundary["Statement"])
+    platform = _bootstrap_policy(iac, "PlatformBoundary")
+    project = _bootstrap_policy(iac, "ProjectBoundary")
     launch = iac.modules["service_catalog"].locals["launch_policy"]["Statement"]
     project_role = "role/mlops-suite-p-????????????-github-*"
     for st in launch:
         for action in map(str, _as_list(st["Action"])):
-            if not action.startswith("iam:"):
-                continue
-            grants = _grants(ceiling, action)
-            assert grants, f"the boundary blocks the launch role's {action}"
-            assert any(_text(g["Resource"]).endswith(project_role) for g in grants), action
-            if action in {"iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"}:
-                assert all(
-                    "iam:PermissionsBoundary" in g["Condition"]["StringEquals"] for g in grants
-                )
-    _, props = _project_github_roles(iac)[0]
-    for st in props["Policies"][0]["PolicyDocument"]["Statement"]:
+            grants = _grants(platform, action)
+            assert grants, f"the platform boundary blocks the launch role's {action}"
+            if action.startswith("iam:"):
+                assert any(_text(g["Resource"]).endswith(project_role) for g in grants), action
+    for st in iac.modules["service_catalog"].locals["project_github_policy"]["Statement"]:
         for action in map(str, _as_list(st["Action"])):
-            if action == "sts:GetCallerIdentity":
-                continue  # needs no permission: AWS answers it for every caller
-            assert _grants(ceiling, action), f"the boundary blocks the GitHub role's {action}"
+            assert _grants(project, action), f"the project boundary blocks the project's {action}"
+
+
+def test_project_boundary_is_as_narrow_as_the_project_policy(iac: Iac) -> None:
+    """Every action the project boundary allows is one the platform's project policy grants."""
+    granted = {
+        str(a)
+        for st in iac.modules["service_catalog"].locals["project_github_policy"]["Statement"]
+        for a in _as_list(st["Action"])
+    }
+    allowed = {
+        str(a)
+        for st in _bootstrap_policy(iac, "ProjectBoundary")
+        if st["Effect"] == "Allow"
+        for a in _as_list(st["Action"])
+    }
+    assert allowed == granted
+
+
+@pytest.mark.parametrize("boundary", ["PlatformBoundary", "ProjectBoundary"])
+def test_boundaries_grant_no_escalation_or_data_wildcards(iac: Iac, boundary: str) -> None:
+    """No service-wide action, no secret read but the GitHub App key, no inline-policy writes."""
+    banned = {"iam:PutRolePolicy", "iam:CreatePolicyVersion", "iam:CreateAccessKey"}
+    for st in _bootstrap_policy(iac, boundary):
+        if st["Effect"] != "Allow":
+            continue
+        for action in map(str, _as_list(st["Action"])):
+            assert not action.endswith(":*"), f"{boundary} {st['Sid']}: {action}"
+            assert action not in banned, f"{boundary} {st['Sid']}: {action}"
+            if action == "secretsmanager:GetSecretValue":
+                assert _text(st["Resource"]).endswith(":secret:mlops-suite/github-app-*")
+
+
+@pytest.mark.parametrize("boundary", ["PlatformBoundary", "ProjectBoundary"])
+def test_only_the_approver_makes_a_package_approved(iac: Iac, boundary: str) -> None:
+    """Both boundaries deny creating or updating a package as Approved (the condition key
+    sagemaker:ModelApprovalStatus exists for both calls), except for the approver's role."""
+    (deny,) = [
+        st for st in _bootstrap_policy(iac, boundary) if st["Sid"] == "OnlyTheApproverApproves"
+    ]
+    assert deny["Effect"] == "Deny"
+    assert set(deny["Action"]) == {"sagemaker:CreateModelPackage", "sagemaker:UpdateModelPackage"}
+    assert deny["Condition"]["StringEquals"] == {"sagemaker:ModelApprovalStatus": "Approved"}
+    exempt = deny["Condition"].get("ArnNotEquals", {}).get("aws:PrincipalArn")
+    if boundary == "ProjectBoundary":
+        assert exempt is None, "no project role may approve"
+    else:
+        approver = iac.names["patterns"]["approver_role"].format(environment="${Environment}")
+        assert _text(exempt) == "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/" + approver
+    roles = iac.modules["sagemaker_roles"].locals
+    pending = roles["register_pending_statement"]
+    assert pending["Condition"]["StringEquals"] == {
+        "sagemaker:ModelApprovalStatus": "PendingManualApproval"
+    }
+    creators = [
+        st
+        for name in ("execution_only_statements", "pipeline_statements")
+        for st in roles[name]
+        if isinstance(st, dict) and "sagemaker:CreateModelPackage" in _as_list(st["Action"])
+    ]
+    assert creators == [], "CreateModelPackage only through register_pending_statement"
 
 
 @pytest.mark.parametrize("role", ["PlanRole", "ApplyRole"])
@@ -335,9 +430,14 @@ def test_bootstrap_roles_trust_their_own_environment(iac: Iac, role: str) -> Non
     stmt = iac.bootstrap["Resources"][role]["Properties"]["AssumeRolePolicyDocument"]["Statement"][
         0
     ]
-    sub = _text(stmt["Condition"]["StringEquals"][f"{OIDC_HOST}:sub"])
+    immutable, name_only = _alternatives(stmt["Condition"]["StringEquals"][f"{OIDC_HOST}:sub"])
+    assert stmt["Condition"]["StringEquals"][f"{OIDC_HOST}:sub"]["Fn::If"][0] == "ImmutableSubject"
     suffix = "${Environment}-plan" if role == "PlanRole" else "${Environment}"
-    assert sub == "repo:${GitHubOrg}/${PlatformRepo}:environment:" + suffix
+    assert _text(immutable) == (
+        "repo:${GitHubOrg}@${PlatformRepoOwnerId}/${PlatformRepo}@${PlatformRepoId}:environment:"
+        + suffix
+    )
+    assert _text(name_only) == "repo:${GitHubOrg}/${PlatformRepo}:environment:" + suffix
 
 
 def test_plan_role_cannot_write(iac: Iac) -> None:
@@ -356,7 +456,7 @@ def test_apply_role_creates_roles_only_with_the_boundary(iac: Iac) -> None:
     """Role creation by the apply role requires the platform permissions boundary."""
     doc = iac.bootstrap["Resources"]["ApplyRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     for st in doc["Statement"]:
-        actions = set(map(str, iac.as_list(st["Action"])))
+        actions = set(map(str, iac.as_list(st.get("Action", []))))
         if st["Effect"] == "Allow" and actions & {
             "iam:CreateRole",
             "iam:PutRolePolicy",

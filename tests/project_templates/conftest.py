@@ -5,6 +5,7 @@ Test modules in this folder reach everything through fixtures (pytest runs in im
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -397,6 +398,13 @@ def send_cfn_response(
         response.read()
 
 
+def stable_id(name: str) -> int:
+    """A GitHub-like numeric id that is the same for the same name in every run."""
+    import zlib
+
+    return 100_000 + zlib.crc32(name.encode())
+
+
 @dataclass
 class RecordingRepoHandler:
     """Stands in for the repo-creating Lambda until mlops_suite.handlers.clone_repo lands.
@@ -423,7 +431,10 @@ class RecordingRepoHandler:
         except ValueError as exc:
             send_cfn_response(event, "FAILED", str(exc)[:400], physical)
             return
+        org, name = full_name.split("/", 1)
         data = {  # the attributes the real handler returns
+            # GitHub's immutable form: ids the double would assign (stable per name here).
+            "OidcSubjectPrefix": f"repo:{org}@{stable_id(org)}/{name}@{stable_id(full_name)}",
             "FullName": full_name,
             "Name": full_name.split("/", 1)[1],
             "RepoUrl": f"https://github.com/{full_name}",
@@ -579,6 +590,7 @@ GAP_RESOURCES: dict[str, type[_GapResource]] = {
 # Properties moto 5.2.5's CloudFormation applies itself (read from its source), per type.
 MOTO_NATIVE_PROPERTIES: dict[str, set[str]] = {
     "AWS::IAM::Role": {
+        "ManagedPolicyArns",  # attached (and detached on delete) by the harness
         "RoleName",
         "AssumeRolePolicyDocument",
         "Path",
@@ -850,7 +862,43 @@ class MotoCloudFormation:
                 if isinstance(policy.get("PolicyDocument"), dict):
                     policy["PolicyDocument"] = json.dumps(policy["PolicyDocument"])
 
-        _wrap_cfn_create(patch, IamRole, before=role_policies_as_json)
+        def attach_managed_policies(role: Any, props: dict[str, Any], account_id: str) -> Any:
+            # moto 5.2.5's CloudFormation drops ManagedPolicyArns; CloudFormation attaches them
+            # (and fails on a policy that does not exist, as attach_role_policy does here).
+            from moto.iam.models import iam_backends
+
+            backend = iam_backends[account_id][role.arn.split(":")[1]]
+            for arn in props.get("ManagedPolicyArns", []):
+                backend.attach_role_policy(arn, role.name)
+            return role
+
+        _wrap_cfn_create(
+            patch, IamRole, before=role_policies_as_json, after=attach_managed_policies
+        )
+        delete_role = IamRole.delete_from_cloudformation_json.__func__
+
+        def detach_then_delete(
+            cls: Any,
+            resource_name: str,
+            cloudformation_json: Any,
+            account_id: str,
+            region_name: str,
+        ) -> None:
+            # CloudFormation detaches the ManagedPolicyArns it attached before deleting the role.
+            from moto.iam.models import iam_backends
+            from moto.utilities.utils import get_partition
+
+            backend = iam_backends[account_id][get_partition(region_name)]
+            role = next((r for r in backend.roles.values() if r.name == resource_name), None)
+            for arn in list(role.managed_policies) if role else []:
+                backend.detach_role_policy(arn, resource_name)
+            delete_role(cls, resource_name, cloudformation_json, account_id, region_name)
+
+        patch(
+            mock.patch.object(
+                IamRole, "delete_from_cloudformation_json", classmethod(detach_then_delete)
+            )
+        )
         server = ThreadedMotoServer(
             ip_address="127.0.0.1", port=self.port, verbose=bool(os.environ.get("PT_MOTO_VERBOSE"))
         )
@@ -860,8 +908,8 @@ class MotoCloudFormation:
     def stop(self) -> None:
         self._stack.close()
 
-    def client(self, service: str, region: str = REGION) -> Any:
-        """A boto3 client for moto, acting in ACCOUNT_ID."""
+    def client(self, service: str, region: str = REGION, account: str = ACCOUNT_ID) -> Any:
+        """A boto3 client for moto, acting in `account` (ACCOUNT_ID unless told)."""
         import boto3
 
         client = boto3.client(
@@ -873,7 +921,7 @@ class MotoCloudFormation:
         )
 
         def in_account(request: Any, **_: Any) -> None:
-            request.headers["x-moto-account-id"] = ACCOUNT_ID
+            request.headers["x-moto-account-id"] = account
 
         client.meta.events.register("before-send", in_account)
         return client
@@ -1018,8 +1066,9 @@ class MotoCloudFormation:
         stack_name: str,
         parameters: dict[str, str],
         region: str = REGION,
+        account: str = ACCOUNT_ID,
     ) -> str:
-        cfn = self.client("cloudformation", region)
+        cfn = self.client("cloudformation", region, account)
         response = cfn.create_stack(
             StackName=stack_name,
             TemplateBody=template.text,
@@ -1032,9 +1081,11 @@ class MotoCloudFormation:
         stack_id: str = response["StackId"]
         return stack_id
 
-    def wait(self, stack_id: str, region: str = REGION, timeout: float = 90) -> dict[str, Any]:
+    def wait(
+        self, stack_id: str, region: str = REGION, timeout: float = 90, account: str = ACCOUNT_ID
+    ) -> dict[str, Any]:
         """Poll until the stack leaves *_IN_PROGRESS; fail loudly if it hangs."""
-        cfn = self.client("cloudformation", region)
+        cfn = self.client("cloudformation", region, account)
         deadline = time.monotonic() + timeout
         while True:
             stack: dict[str, Any] = cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
@@ -1089,11 +1140,12 @@ def seed_platform(
     github_org: str,
     clone_repo: Any,
     trigger: RecordingTrigger,
+    account: str = ACCOUNT_ID,
 ) -> Platform:
     import io
     import zipfile
 
-    iam = moto.client("iam", region)
+    iam = moto.client("iam", region, account)
     try:
         role = iam.create_role(
             RoleName="mlops-suite-lambda",
@@ -1115,7 +1167,7 @@ def seed_platform(
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("handler.py", "def handler(event, context):\n    return None\n")
-    lam = moto.client("lambda", region)
+    lam = moto.client("lambda", region, account)
     arns = {}
     for fn, handler in (
         ("mlops-suite-clone-repo", clone_repo),
@@ -1148,9 +1200,27 @@ def seed_platform(
         )["Role"]["Arn"]
     except iam.exceptions.EntityAlreadyExistsException:
         execution_role_arn = iam.get_role(RoleName=execution_role)["Role"]["Arn"]
-    key = moto.client("kms", region).create_key(Description="mlops-suite platform key")
+    # The bootstrap's project boundary and the platform's project policy, which the templates'
+    # GitHub roles carry by name (their contents are checked in tests/iac and by iam_analysis).
+    for policy in (
+        names.pattern("project_permissions_boundary"),
+        names.pattern("project_github_policy", environment="dev"),
+    ):
+        with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+            iam.create_policy(
+                PolicyName=policy,
+                PolicyDocument=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}
+                        ],
+                    }
+                ),
+            )
+    key = moto.client("kms", region, account).create_key(Description="mlops-suite platform key")
     key_arn = key["KeyMetadata"]["Arn"]
-    ssm = moto.client("ssm", region)
+    ssm = moto.client("ssm", region, account)
     for key_name, value in (
         ("clone_repo_lambda_arn", arns["mlops-suite-clone-repo"]),
         ("model_approval_lambda_arn", arns["mlops-suite-model-approval-trigger"]),

@@ -302,27 +302,15 @@ def name_problems(tpl: Any) -> list[str]:
 
 OIDC_HOST = "token.actions.githubusercontent.com"
 OIDC_PROVIDER = "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/" + OIDC_HOST
-# The platform parameters the generated train workflow reads (and nothing else).
-WORKFLOW_SSM_READS = (
-    "sagemaker_execution_role_arn",
-    "private_subnet_ids",
-    "security_group_id",
-    "kms_key_arn",
-)
-
-
-def _repo_name(value: Any) -> str:
-    """A repo_name property as Fn::Sub text: Ref ProjectName -> ${ProjectName}."""
-    if isinstance(value, dict) and set(value) == {"Ref"}:
-        return "${" + str(value["Ref"]) + "}"
-    return _sub(value)
 
 
 def expected_dev_subjects(tpl: Any) -> dict[str, str | None]:
     """The trust subject of each repository the template creates, with the repo's Condition."""
     subjects: dict[str, str | None] = {}
-    for logical, props in tpl.repositories.items():
-        sub = f"repo:${{GitHubOrg}}/{_repo_name(props.get('repo_name'))}:environment:dev"
+    for logical in tpl.repositories:
+        # The repo-creating Lambda answers with the subject prefix holding GitHub's immutable
+        # owner and repository ids; the trust uses it exactly.
+        sub = f"${{{logical}.OidcSubjectPrefix}}:environment:dev"
         subjects[sub] = tpl.resources[logical].get("Condition")
     return subjects
 
@@ -355,7 +343,7 @@ def github_role_problems(tpl: Any) -> list[str]:
     if _sub(props.get("RoleName")) != want_name:
         problems.append(f"{tpl.name}: RoleName is {props.get('RoleName')}, names.json: {want_name}")
     boundary = "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + names.pattern(
-        "platform_permissions_boundary"
+        "project_permissions_boundary"
     )
     if _sub(props.get("PermissionsBoundary")) != boundary:
         problems.append(f"{tpl.name}: PermissionsBoundary must be {boundary}")
@@ -382,41 +370,22 @@ def github_role_problems(tpl: Any) -> list[str]:
         problems.append(
             f"{tpl.name}: trusted subjects {found} != the template's repositories {expected}"
         )
-    ssm_params = {
-        p: spec.get("Default")
-        for p, spec in tpl.parameters.items()
-        if spec["Type"].startswith("AWS::SSM::Parameter::")
-    }
-    policies = props.get("Policies", [])
-    if len(policies) != 1:
-        return [*problems, f"{tpl.name}: the role needs exactly one inline policy"]
-    by_sid = {st.get("Sid"): st for st in policies[0]["PolicyDocument"]["Statement"]}
-    reads = by_sid.get("ReadPlatformSettings", {}).get("Resource", [])
-    prefix = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
-    want_reads = [prefix + names.ssm_parameter(k) for k in WORKFLOW_SSM_READS]
-    if sorted(_sub(r) for r in reads) != sorted(want_reads):
-        problems.append(f"{tpl.name}: SSM reads {reads} != the workflow's {want_reads}")
-    passing = by_sid.get("PassOnlyThePlatformExecutionRole", {})
-    role_param = tpl.parameter_of(passing.get("Resource"))
-    if role_param is None or ssm_params.get(role_param) != names.ssm_parameter(
-        "sagemaker_execution_role_arn"
-    ):
-        problems.append(f"{tpl.name}: iam:PassRole must name only the platform execution role")
-    if passing.get("Condition") != {
-        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
-    }:
-        problems.append(f"{tpl.name}: iam:PassRole must be limited to sagemaker.amazonaws.com")
-    tag = "sagemaker:project-id"
-    for sid in ("CreateAndTagPipelinesOfThisProject", "RunPipelinesOfThisProject"):
-        cond = by_sid.get(sid, {}).get("Condition", {})
-        keys = {
-            k
-            for block in cond.values()
-            for k, v in block.items()
-            if v == {"Ref": "SageMakerProjectId"}
-        }
-        if not keys & {f"aws:RequestTag/{tag}", f"aws:ResourceTag/{tag}"}:
-            problems.append(f"{tpl.name}: {sid} must be scoped by the {tag} tag")
+    # Permissions come only from the platform's project policy (Terraform), never from the
+    # template: the launch role may attach nothing else and write no inline policy.
+    if "Policies" in props:
+        problems.append(
+            f"{tpl.name}: the role may have no inline policy (the launch role cannot write one)"
+        )
+    policy = "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/" + names.pattern(
+        "project_github_policy", environment="dev"
+    )
+    if [_sub(a) for a in props.get("ManagedPolicyArns", [])] != [policy]:
+        problems.append(f"{tpl.name}: ManagedPolicyArns must be exactly [{policy}]")
+    tags = {t.get("Key"): t.get("Value") for t in props.get("Tags", [])}
+    if tags.get("sagemaker:project-id") != {"Ref": "SageMakerProjectId"}:
+        problems.append(
+            f"{tpl.name}: the role must carry its project-id tag (the policy scopes by it)"
+        )
     output = tpl.body.get("Outputs", {}).get("GitHubDevRoleArn", {}).get("Value")
     if output != {"Fn::GetAtt": ["GitHubDevRole", "Arn"]}:
         problems.append(f"{tpl.name}: output GitHubDevRoleArn must be the role's ARN")
@@ -507,14 +476,14 @@ def test_github_dev_role(name: str, template_by_name: dict[str, Any]) -> None:
 
 
 def test_github_dev_role_trusts_exactly_the_repositories() -> None:
-    """The expected subjects come from the repo_name properties, the byoc one conditional."""
+    """The expected subjects come from the repository resources, the byoc one conditional."""
     from project_templates_harness import TEMPLATE_PATHS, load_template  # type: ignore[import-not-found]
 
     tpl = {p.stem: load_template(p) for p in TEMPLATE_PATHS}["model-building-training-deployment"]
     assert expected_dev_subjects(tpl) == {
-        "repo:${GitHubOrg}/${ProjectName}-build:environment:dev": None,
-        "repo:${GitHubOrg}/${ProjectName}-deploy:environment:dev": None,
-        "repo:${GitHubOrg}/${ProjectName}-byoc:environment:dev": "CreateByoc",
+        "${ModelBuildRepository.OidcSubjectPrefix}:environment:dev": None,
+        "${ModelDeployRepository.OidcSubjectPrefix}:environment:dev": None,
+        "${ContainerRepository.OidcSubjectPrefix}:environment:dev": "CreateByoc",
     }
 
 
@@ -534,10 +503,8 @@ def _trust_equals(body: dict[str, Any]) -> dict[str, Any]:
     ("case", "mutate"),
     [
         (
-            "repository renamed alone",
-            lambda b: b["Resources"]["ModelDeployRepository"]["Properties"].update(
-                repo_name={"Fn::Sub": "${ProjectName}-serve"}
-            ),
+            "repository dropped from the trust",
+            lambda b: _trust_equals(b)[f"{OIDC_HOST}:sub"].pop(1),
         ),
         (
             "byoc trusted unconditionally",
@@ -545,15 +512,21 @@ def _trust_equals(body: dict[str, Any]) -> dict[str, Any]:
                 {
                     f"{OIDC_HOST}:sub": [
                         *_trust_equals(b)[f"{OIDC_HOST}:sub"][:2],
-                        {"Fn::Sub": "repo:${GitHubOrg}/${ProjectName}-byoc:environment:dev"},
+                        {"Fn::Sub": "${ContainerRepository.OidcSubjectPrefix}:environment:dev"},
                     ]
                 }
             ),
         ),
         (
+            "name-only subject",
+            lambda b: _trust_equals(b)[f"{OIDC_HOST}:sub"].__setitem__(
+                0, {"Fn::Sub": "repo:${GitHubOrg}/${ProjectName}-build:environment:dev"}
+            ),
+        ),
+        (
             "any environment",
             lambda b: _trust_equals(b)[f"{OIDC_HOST}:sub"].__setitem__(
-                0, {"Fn::Sub": "repo:${GitHubOrg}/${ProjectName}-build:environment:prod"}
+                0, {"Fn::Sub": "${ModelBuildRepository.OidcSubjectPrefix}:environment:prod"}
             ),
         ),
         ("aud dropped", lambda b: _trust_equals(b).pop(f"{OIDC_HOST}:aud")),
@@ -565,13 +538,18 @@ def _trust_equals(body: dict[str, Any]) -> dict[str, Any]:
         ),
         ("boundary dropped", lambda b: _role(b).pop("PermissionsBoundary")),
         (
-            "PassRole to any service",
-            lambda b: [
-                st.pop("Condition")
-                for st in _role(b)["Policies"][0]["PolicyDocument"]["Statement"]
-                if st["Sid"] == "PassOnlyThePlatformExecutionRole"
-            ],
+            "inline policy added",
+            lambda b: _role(b).update(
+                Policies=[{"PolicyName": "x", "PolicyDocument": {"Statement": []}}]
+            ),
         ),
+        (
+            "another managed policy attached",
+            lambda b: _role(b)["ManagedPolicyArns"].append(
+                {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AmazonS3FullAccess"}
+            ),
+        ),
+        ("project-id tag dropped", lambda b: _role(b).pop("Tags")),
         (
             "StringLike added",
             lambda b: _role(b)["AssumeRolePolicyDocument"]["Statement"][0]["Condition"].update(

@@ -364,7 +364,7 @@ def test_github_dev_role(deployment: Deployment, moto_cfn: Any, platform: Any) -
     role = iam.get_role(RoleName=name)["Role"]
     assert deployment.outputs["GitHubDevRoleArn"] == role["Arn"]
     assert role["Arn"] == f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
-    boundary = names.pattern("platform_permissions_boundary")
+    boundary = names.pattern("project_permissions_boundary")
     assert role["PermissionsBoundary"] == {
         "PermissionsBoundaryType": "PermissionsBoundaryPolicy",
         "PermissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT_ID}:policy/{boundary}",
@@ -380,26 +380,18 @@ def test_github_dev_role(deployment: Deployment, moto_cfn: Any, platform: Any) -
     equals = trust["Condition"]["StringEquals"]
     assert equals[f"{OIDC_HOST}:aud"] == "sts.amazonaws.com"
     subjects = equals[f"{OIDC_HOST}:sub"]
-    # Exactly the repositories the handler created, in the org it created them in.
-    repos = sorted(data["FullName"] for data in deployment.data.values())
-    assert len(repos) == len(deployment.case.repos)
-    assert sorted(subjects) == [f"repo:{r}:environment:dev" for r in repos]
-    # The policy names this project's bucket, the platform's key and execution role.
-    (policy_name,) = iam.list_role_policies(RoleName=name)["PolicyNames"]
-    doc = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
-    by_sid = {st["Sid"]: st for st in doc["Statement"]}
-    bucket = f"arn:aws:s3:::{deployment.case.bucket}"
-    assert by_sid["ListProjectArtifactBucket"]["Resource"] == bucket
-    assert by_sid["ReadWriteProjectArtifacts"]["Resource"] == f"{bucket}/*"
-    assert by_sid["PlatformKeyThroughS3Only"]["Resource"] == platform.kms_key_arn
-    assert by_sid["PassOnlyThePlatformExecutionRole"]["Resource"] == platform.execution_role_arn
-    for sid in ("CreateAndTagPipelinesOfThisProject", "RunPipelinesOfThisProject"):
-        values = [v for block in by_sid[sid]["Condition"].values() for v in block.values()]
-        assert values, sid
-        assert set(values) == {deployment.case.project_id}, (sid, values)
-    wildcard = [st["Sid"] for st in doc["Statement"] if st["Resource"] == "*"]
-    assert wildcard == ["WhoAmI"]
-    assert by_sid["WhoAmI"]["Action"] == "sts:GetCallerIdentity"
+    subjects = subjects if isinstance(subjects, list) else [subjects]
+    # Exactly the subject prefixes (immutable ids) the handler answered with.
+    prefixes = sorted(data["OidcSubjectPrefix"] for data in deployment.data.values())
+    assert len(prefixes) == len(deployment.case.repos)
+    assert sorted(subjects) == [f"{p}:environment:dev" for p in prefixes]
+    # No inline policy: only the platform's project policy, by its names.json name.
+    assert iam.list_role_policies(RoleName=name)["PolicyNames"] == []
+    attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    policy = names.pattern("project_github_policy", environment="dev")
+    assert attached == [
+        {"PolicyName": policy, "PolicyArn": f"arn:aws:iam::{ACCOUNT_ID}:policy/{policy}"}
+    ]
 
 
 def test_deploy_repository_is_published_for_the_trigger(

@@ -9,6 +9,7 @@ over HTTP. Only kinds the questionnaire offers can be rendered; other kinds are 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -109,3 +110,14 @@ def test_model_building_training_with_the_real_handler(
     assert answers["owner"] == "ml-team"
     assert outputs["ArtifactBucketName"] == bucket
     assert [c["RequestType"] for c in real_platform.calls] == ["Create"]
+    # The dev role trusts the subject prefix the handler read from GitHub: immutable owner and
+    # repository ids (moto resolves a missing custom-resource attribute silently; this does not).
+    iam = moto_cfn.client("iam", REGION)
+    role = iam.get_role(RoleName=outputs["GitHubDevRoleArn"].rsplit("/", 1)[-1])["Role"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    subjects = trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    subjects = subjects if isinstance(subjects, list) else [subjects]
+    assert len(subjects) == 1, subjects
+    assert re.fullmatch(r"repo:my-org@[0-9]+/churn-model@[0-9]+:environment:dev", subjects[0]), (
+        f"the clone-repo handler must answer with OidcSubjectPrefix; the role trusts {subjects}"
+    )

@@ -1,7 +1,9 @@
+data "aws_partition" "current" {}
+
 data "aws_caller_identity" "current" {}
 
 locals {
-  bucket_arn = "arn:aws:s3:::${var.bucket_name}"
+  bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
 
   policy = {
     Version = "2012-10-17"

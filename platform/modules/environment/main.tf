@@ -1,8 +1,11 @@
+data "aws_partition" "current" {}
+
 locals {
   names  = jsondecode(file("${path.module}/../../../src/mlops_suite/names.json"))
   is_dev = var.environment == "dev"
 
   account_id  = var.account_ids[var.environment]
+  partition   = data.aws_partition.current.partition
   name_prefix = "mlops-suite-${var.environment}"
   azs         = coalesce(var.availability_zones, ["${var.region}a", "${var.region}b"])
   git_url     = coalesce(var.suite_git_url, local.names.suite_git_url_default)
@@ -16,7 +19,7 @@ locals {
   consumer_account_ids = local.is_dev ? [for e, id in var.account_ids : id if e != "dev"] : []
 
   # Every role the platform creates is capped by the bootstrap stack's boundary.
-  boundary_arn = "arn:aws:iam::${local.account_id}:policy/${local.names.patterns.platform_permissions_boundary}"
+  boundary_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${local.names.patterns.platform_permissions_boundary}"
 
   launch_role_name      = "${local.name_prefix}-project-launch"
   templates_bucket_name = "${local.name_prefix}-templates-${local.account_id}-${var.region}"
@@ -24,8 +27,8 @@ locals {
   artifact_hash = coalesce(var.lambda_source_code_hash,
   local.is_dev && fileexists(var.lambda_artifact_path) ? filebase64sha256(var.lambda_artifact_path) : "missing")
 
-  ssm_arn_prefix = "arn:aws:ssm:${var.region}:${local.account_id}:parameter/mlops-suite/"
-  lambda_arn     = "arn:aws:lambda:${var.region}:${local.account_id}:function"
+  ssm_arn_prefix = "arn:${local.partition}:ssm:${var.region}:${local.account_id}:parameter/mlops-suite/"
+  lambda_arn     = "arn:${local.partition}:lambda:${var.region}:${local.account_id}:function"
   clone_repo_fn  = "mlops-suite-clone-repo"
   approval_fn    = "mlops-suite-model-approval-trigger"
 }
@@ -122,13 +125,13 @@ module "model_approval_lambda" {
   policy_statements = [
     { sid = "ReadPlatformNames", actions = ["ssm:GetParameters", "ssm:GetParameter"], resources = ["${local.ssm_arn_prefix}*"] },
     { sid = "ReadGitHubAppSecret", actions = ["secretsmanager:GetSecretValue"], resources = [aws_secretsmanager_secret.github_app[0].arn] },
-    { sid = "ReadApprovedPackage", actions = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListTags"], resources = ["arn:aws:sagemaker:${var.region}:${local.account_id}:model-package/*", "arn:aws:sagemaker:${var.region}:${local.account_id}:model-package-group/*"] },
+    { sid = "ReadApprovedPackage", actions = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListTags"], resources = ["arn:${local.partition}:sagemaker:${var.region}:${local.account_id}:model-package/*", "arn:${local.partition}:sagemaker:${var.region}:${local.account_id}:model-package-group/*"] },
   ]
   # Only the project templates' approval rules (names.json pattern model_approval_rule) may invoke it.
   invoke_permissions = [{
     statement_id = "ProjectApprovalRules"
     principal    = "events.amazonaws.com"
-    source_arn   = "arn:aws:events:${var.region}:${local.account_id}:rule/${replace(local.names.patterns.model_approval_rule, "{project_id}", "*")}"
+    source_arn   = "arn:${local.partition}:events:${var.region}:${local.account_id}:rule/${replace(local.names.patterns.model_approval_rule, "{project_id}", "*")}"
   }]
   permissions_boundary_arn = local.boundary_arn
   tags                     = local.tags
@@ -146,6 +149,7 @@ module "service_catalog" {
     for k, arn in module.sagemaker_roles.persona_role_arns : k => arn if var.personas[k].can_create_projects
   }
   launch_role_name            = local.launch_role_name
+  execution_role_arn          = module.sagemaker_roles.execution_role_arn
   custom_resource_lambda_arns = ["${local.lambda_arn}:${local.clone_repo_fn}", "${local.lambda_arn}:${local.approval_fn}"]
   force_destroy               = var.force_destroy
   permissions_boundary_arn    = local.boundary_arn

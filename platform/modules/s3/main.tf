@@ -1,5 +1,7 @@
+data "aws_partition" "current" {}
+
 locals {
-  bucket_arn = "arn:aws:s3:::${var.bucket_name}"
+  bucket_arn = "arn:${data.aws_partition.current.partition}:s3:::${var.bucket_name}"
 
   base_statements = [
     {

@@ -34,6 +34,19 @@ locals {
   request_tagged  = { Null = { "aws:RequestTag/${local.project_id}" = "false" } }
   resource_tagged = { Null = { "aws:ResourceTag/${local.project_id}" = "false" } }
 
+  # The approval gate: a package is registered waiting for approval, never Approved at creation
+  # (the boundary also denies Approved to everyone but the approver's role).
+  register_pending_statement = {
+    Sid      = "RegisterModelPackagesPendingApproval"
+    Effect   = "Allow"
+    Action   = "sagemaker:CreateModelPackage"
+    Resource = ["${local.sm_arn}:model-package/*", "${local.sm_arn}:model-package-group/*"]
+    Condition = {
+      Null         = { "aws:RequestTag/${local.project_id}" = "false" }
+      StringEquals = { "sagemaker:ModelApprovalStatus" = "PendingManualApproval" }
+    }
+  }
+
   job_resources = [for t in ["training-job", "processing-job", "transform-job", "model", "pipeline", "experiment", "experiment-trial", "experiment-trial-component", "model-package", "model-package-group", "endpoint", "endpoint-config"] : "${local.sm_arn}:${t}/*"]
 
   common_statements = [
@@ -100,10 +113,11 @@ locals {
     {
       Sid       = "CreateProjectTaggedResources"
       Effect    = "Allow"
-      Action    = ["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob", "sagemaker:CreateTransformJob", "sagemaker:CreateModel", "sagemaker:CreateModelPackage", "sagemaker:CreateExperiment", "sagemaker:CreateTrial", "sagemaker:CreateTrialComponent"]
+      Action    = ["sagemaker:CreateTrainingJob", "sagemaker:CreateProcessingJob", "sagemaker:CreateTransformJob", "sagemaker:CreateModel", "sagemaker:CreateExperiment", "sagemaker:CreateTrial", "sagemaker:CreateTrialComponent"]
       Resource  = local.job_resources
       Condition = local.request_tagged
     },
+    local.register_pending_statement,
     {
       Sid       = "ManageProjectTaggedResources"
       Effect    = "Allow"
@@ -205,10 +219,11 @@ locals {
     {
       Sid       = "CreateProjectTaggedPipelines"
       Effect    = "Allow"
-      Action    = ["sagemaker:CreatePipeline", "sagemaker:CreateModelPackageGroup", "sagemaker:CreateModelPackage"]
+      Action    = ["sagemaker:CreatePipeline", "sagemaker:CreateModelPackageGroup"]
       Resource  = local.job_resources
       Condition = local.request_tagged
     },
+    local.register_pending_statement,
     {
       Sid       = "RunProjectTaggedPipelines"
       Effect    = "Allow"
@@ -242,9 +257,11 @@ locals {
       Resource = "*"
     },
     {
-      Sid      = "ProjectStacks"
+      # Reading only: project stacks are created by Service Catalog with the launch role, never
+      # by the persona (which could otherwise run any template as that role).
+      Sid      = "ReadProjectStacks"
       Effect   = "Allow"
-      Action   = ["cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack", "cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"]
+      Action   = ["cloudformation:DescribeStacks", "cloudformation:DescribeStackEvents"]
       Resource = ["arn:${local.partition}:cloudformation:${local.region}:${local.account_id}:stack/SC-*/*", "arn:${local.partition}:cloudformation:${local.region}:${local.account_id}:stack/sagemaker-*/*"]
     },
     {
@@ -254,11 +271,13 @@ locals {
       Resource = "*"
     },
     {
-      Sid       = "PassLaunchRoleToCloudFormation"
+      # SageMaker projects from S3 templates hand the launch role to Service Catalog; the launch
+      # role trusts only Service Catalog, which runs only the portfolio's products.
+      Sid       = "PassLaunchRoleToServiceCatalog"
       Effect    = "Allow"
       Action    = "iam:PassRole"
       Resource  = local.launch_role_arn
-      Condition = { StringEquals = { "iam:PassedToService" = ["cloudformation.amazonaws.com", "servicecatalog.amazonaws.com"] } }
+      Condition = { StringEquals = { "iam:PassedToService" = "servicecatalog.amazonaws.com" } }
     },
   ]
 

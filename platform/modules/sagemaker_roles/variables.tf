@@ -42,6 +42,12 @@ variable "personas" {
     condition     = alltrue([for k in keys(var.personas) : can(regex("^[a-z][a-z0-9_]{2,30}$", k))])
     error_message = "persona names must be 3-31 lowercase letters, digits or '_', e.g. \"data_scientist\"."
   }
+
+  # The bootstrap's boundaries let only mlops-suite-<env>-studio-model-approver approve packages.
+  validation {
+    condition     = alltrue([for k, p in var.personas : !p.can_approve_models || k == "model_approver"])
+    error_message = "only the persona named \"model_approver\" may have can_approve_models = true: the permissions boundary lets only its role approve model packages."
+  }
 }
 
 variable "launch_role_name" {

@@ -22,24 +22,106 @@ locals {
   # ids are "p-" and 12 characters, so `?` pins the length and keeps other mlops-suite roles out.
   project_github_role_arn = "arn:${local.partition}:iam::${local.account_id}:role/${replace(replace(local.names.patterns.github_actions_role,
   "{project_id}", "p-????????????"), "{environment}", "*")}"
-  # The boundary the bootstrap stack creates; the templates set it on their roles by this name.
-  platform_boundary_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${local.names.patterns.platform_permissions_boundary}"
+  # The project boundary the bootstrap stack creates; the templates set it on their roles by name.
+  project_boundary_arn = "arn:${local.partition}:iam::${local.account_id}:policy/${local.names.patterns.project_permissions_boundary}"
+  # The only policy a project's GitHub role gets: defined here, attached by the templates by name.
+  project_github_policy_name = replace(local.names.patterns.project_github_policy, "{environment}", "dev")
+  project_github_policy_arn  = "arn:${local.partition}:iam::${local.account_id}:policy/${local.project_github_policy_name}"
 
   project_bucket_arn = "arn:${local.partition}:s3:::${replace(replace(replace(local.names.patterns.artifact_bucket,
-  "{project_id}", "*"), "{account_id}", local.account_id), "{region}", local.region)}"
+  "{project_id}", "p-????????????"), "{account_id}", local.account_id), "{region}", local.region)}"
+
+  # Each project's role carries its project-id tag (the launch role may set no other tags), and
+  # the policy reaches only the resources of the project named by that tag.
+  project_tag       = local.names.tag_keys.project_id
+  own_project_id    = "$${aws:PrincipalTag/${local.project_tag}}"
+  own_bucket_arn    = "arn:${local.partition}:s3:::${replace(replace(replace(local.names.patterns.artifact_bucket, "{project_id}", local.own_project_id), "{account_id}", local.account_id), "{region}", local.region)}"
+  project_pipelines = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:pipeline/*"
+  project_github_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "WhoAmI"
+        Effect   = "Allow"
+        Action   = "sts:GetCallerIdentity"
+        Resource = "*"
+      },
+      {
+        Sid    = "ReadPlatformSettings"
+        Effect = "Allow"
+        Action = ["ssm:GetParameter", "ssm:GetParameters"]
+        Resource = [for k in ["sagemaker_execution_role_arn", "private_subnet_ids", "security_group_id", "kms_key_arn"] :
+        "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${local.names.ssm_parameters[k]}"]
+      },
+      {
+        Sid      = "ListOwnProjectBucket"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket", "s3:GetBucketLocation"]
+        Resource = [local.own_bucket_arn]
+      },
+      {
+        Sid      = "ReadWriteOwnProjectArtifacts"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = ["${local.own_bucket_arn}/*"]
+      },
+      {
+        Sid       = "PlatformKeyThroughS3Only"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = var.kms_key_arn
+        Condition = { StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" } }
+      },
+      {
+        # Pipeline ARNs carry the name in lower case while project names may not be, so
+        # pipelines are scoped by the project-id tag the workflow sets, not by name.
+        Sid      = "CreateAndTagOwnProjectPipelines"
+        Effect   = "Allow"
+        Action   = ["sagemaker:CreatePipeline", "sagemaker:AddTags"]
+        Resource = [local.project_pipelines]
+        Condition = {
+          StringEquals         = { "aws:RequestTag/${local.project_tag}" = local.own_project_id }
+          StringEqualsIfExists = { "aws:ResourceTag/${local.project_tag}" = local.own_project_id }
+        }
+      },
+      {
+        Sid       = "RunOwnProjectPipelines"
+        Effect    = "Allow"
+        Action    = ["sagemaker:UpdatePipeline", "sagemaker:DescribePipeline", "sagemaker:StartPipelineExecution", "sagemaker:ListTags"]
+        Resource  = [local.project_pipelines]
+        Condition = { StringEquals = { "aws:ResourceTag/${local.project_tag}" = local.own_project_id } }
+      },
+      {
+        # Read-only status; executions do not carry their pipeline's tags, so no tag scope here.
+        Sid      = "FollowPipelineExecutions"
+        Effect   = "Allow"
+        Action   = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps"]
+        Resource = ["${local.project_pipelines}/execution/*"]
+      },
+      {
+        Sid       = "PassOnlyThePlatformExecutionRole"
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = var.execution_role_arn
+        Condition = { StringEquals = { "iam:PassedToService" = "sagemaker.amazonaws.com" } }
+      },
+    ]
+  }
 
   launch_trust = {
     Version = "2012-10-17"
     Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = ["servicecatalog.amazonaws.com", "cloudformation.amazonaws.com"] }
+      Effect = "Allow"
+      # Service Catalog only: nobody can hand this role to CloudFormation directly.
+      Principal = { Service = "servicecatalog.amazonaws.com" }
       Action    = "sts:AssumeRole"
       Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
     }]
   }
 
   # Exactly what the project templates create, nothing more: in IAM only the project's GitHub
-  # Actions roles, and only with the platform boundary (no iam:PassRole).
+  # Actions roles, only with the project boundary and the project-id tag, and with no permissions
+  # but the platform's project policy (no inline policies, no iam:PassRole).
   launch_policy = {
     Version = "2012-10-17"
     Statement = [
@@ -98,18 +180,36 @@ locals {
         Resource = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${replace(local.names.patterns.project_deploy_repo_parameter, "{project_id}", "*")}"]
       },
       {
-        Sid      = "ProjectGitHubRolesOnlyWithTheBoundary"
+        Sid      = "ProjectGitHubRolesOnlyWithTheProjectBoundary"
         Effect   = "Allow"
-        Action   = ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"]
+        Action   = ["iam:CreateRole", "iam:PutRolePermissionsBoundary"]
         Resource = [local.project_github_role_arn]
         Condition = {
-          StringEquals = { "iam:PermissionsBoundary" = local.platform_boundary_arn }
+          StringEquals = { "iam:PermissionsBoundary" = local.project_boundary_arn }
+        }
+      },
+      {
+        Sid      = "ProjectGitHubRolesGetOnlyThePlatformPolicy"
+        Effect   = "Allow"
+        Action   = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+        Resource = [local.project_github_role_arn]
+        Condition = {
+          ArnEquals = { "iam:PolicyARN" = [local.project_github_policy_arn] }
+        }
+      },
+      {
+        Sid      = "ProjectGitHubRolesCarryOnlyProjectTags"
+        Effect   = "Allow"
+        Action   = ["iam:TagRole", "iam:UntagRole"]
+        Resource = [local.project_github_role_arn]
+        Condition = {
+          "ForAllValues:StringEquals" = { "aws:TagKeys" = [local.names.tag_keys.project_name, local.project_tag] }
         }
       },
       {
         Sid      = "ManageProjectGitHubRoles"
         Effect   = "Allow"
-        Action   = ["iam:GetRole", "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"]
+        Action   = ["iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies", "iam:DeleteRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription"]
         Resource = [local.project_github_role_arn]
       },
       {
@@ -177,6 +277,13 @@ resource "aws_iam_role_policy" "launch" {
   policy = jsonencode(local.launch_policy)
 }
 
+resource "aws_iam_policy" "project_github" {
+  name        = local.project_github_policy_name
+  description = "GitHub Actions (environment dev) of a SageMaker project: its own bucket and pipelines, by its project-id tag"
+  policy      = jsonencode(local.project_github_policy)
+  tags        = var.tags
+}
+
 resource "aws_servicecatalog_portfolio" "this" {
   name          = "${var.name_prefix} SageMaker project templates"
   description   = "mlops-suite project templates for SageMaker Studio"
@@ -219,7 +326,7 @@ resource "aws_servicecatalog_constraint" "launch" {
   type         = "LAUNCH"
   parameters   = jsonencode({ RoleArn = aws_iam_role.launch.arn })
 
-  depends_on = [aws_servicecatalog_product_portfolio_association.this, aws_iam_role_policy.launch]
+  depends_on = [aws_servicecatalog_product_portfolio_association.this, aws_iam_role_policy.launch, aws_iam_policy.project_github]
 }
 
 resource "aws_servicecatalog_principal_portfolio_association" "this" {

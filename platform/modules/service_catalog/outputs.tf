@@ -27,3 +27,8 @@ output "template_names" {
   description = "The template names published (one per project-templates/*.yaml)."
   value       = sort(keys(local.templates))
 }
+
+output "project_github_policy_arn" {
+  description = "The managed policy every project's GitHub Actions role (environment dev) gets, and nothing else."
+  value       = aws_iam_policy.project_github.arn
+}

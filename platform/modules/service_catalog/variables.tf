@@ -102,3 +102,13 @@ variable "permissions_boundary_arn" {
     error_message = "permissions_boundary_arn must be an IAM policy ARN, e.g. \"arn:aws:iam::111111111111:policy/mlops-suite-platform-boundary\"."
   }
 }
+
+variable "execution_role_arn" {
+  type        = string
+  description = "The platform's SageMaker execution role, the only role a project's GitHub role may pass."
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", var.execution_role_arn))
+    error_message = "execution_role_arn must be an IAM role ARN, e.g. \"arn:aws:iam::111111111111:role/mlops-suite-dev-sagemaker-execution\"."
+  }
+}

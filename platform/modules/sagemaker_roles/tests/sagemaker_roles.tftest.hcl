@@ -144,3 +144,48 @@ run "roles_carry_the_boundary" {
     error_message = "every role must carry the permissions boundary"
   }
 }
+
+run "approval_gate_and_launch_only_through_service_catalog" {
+  command = plan
+
+  assert {
+    condition = alltrue(flatten([
+      for doc in concat([aws_iam_role_policy.execution.policy], [for p in aws_iam_role_policy.persona : p.policy]) : [
+        for s in jsondecode(doc).Statement : try(s.Condition.StringEquals["sagemaker:ModelApprovalStatus"], "") == "PendingManualApproval"
+        if contains(flatten([s.Action]), "sagemaker:CreateModelPackage")
+      ]
+    ]))
+    error_message = "model packages may be created only as PendingManualApproval (the approver approves)"
+  }
+
+  assert {
+    condition = !anytrue(flatten([
+      for p in aws_iam_role_policy.persona : [
+        for s in jsondecode(p.policy).Statement : length(setintersection(flatten([s.Action]), ["cloudformation:CreateStack", "cloudformation:UpdateStack"])) > 0
+      ]
+    ]))
+    error_message = "personas create no stacks: projects launch through Service Catalog with the launch role"
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for p in aws_iam_role_policy.persona : [
+        for s in jsondecode(p.policy).Statement : s.Condition.StringEquals["iam:PassedToService"] == "servicecatalog.amazonaws.com"
+        if contains(flatten([s.Action]), "iam:PassRole") && s.Resource == "arn:aws:iam::111111111111:role/mlops-suite-dev-project-launch"
+      ]
+    ]))
+    error_message = "personas may pass the launch role to Service Catalog only"
+  }
+}
+
+run "rejects_an_approver_persona_of_another_name" {
+  command = plan
+
+  variables {
+    personas = {
+      reviewer = { description = "Reviewers", can_approve_models = true }
+    }
+  }
+
+  expect_failures = [var.personas]
+}

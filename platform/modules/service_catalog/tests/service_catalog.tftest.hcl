@@ -23,6 +23,7 @@ variables {
     data_scientist = "arn:aws:iam::111111111111:role/mlops-suite-dev-studio-data-scientist"
   }
   launch_role_name            = "mlops-suite-dev-project-launch"
+  execution_role_arn          = "arn:aws:iam::111111111111:role/mlops-suite-dev-sagemaker-execution"
   custom_resource_lambda_arns = ["arn:aws:lambda:eu-west-1:111111111111:function:mlops-suite-clone-repo"]
 }
 
@@ -73,9 +74,16 @@ run "one_product_and_s3_template_per_file" {
 
   assert {
     condition = alltrue([for s in jsondecode(aws_iam_role_policy.launch.policy).Statement :
-      try(s.Condition.StringEquals["iam:PermissionsBoundary"], "") == "arn:aws:iam::111111111111:policy/mlops-suite-platform-boundary"
-    if length(setintersection(flatten([s.Action]), ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary", "iam:AttachRolePolicy"])) > 0])
-    error_message = "the launch role may create roles and write their policies only with the platform permissions boundary"
+      try(s.Condition.StringEquals["iam:PermissionsBoundary"], "") == "arn:aws:iam::111111111111:policy/mlops-suite-project-boundary"
+    if length(setintersection(flatten([s.Action]), ["iam:CreateRole", "iam:PutRolePermissionsBoundary"])) > 0])
+    error_message = "the launch role may create project roles only with the project permissions boundary"
+  }
+
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.launch.policy).Statement :
+      try(s.Condition.ArnEquals["iam:PolicyARN"], []) == ["arn:aws:iam::111111111111:policy/mlops-suite-project-github-dev"]
+    if contains(flatten([s.Action]), "iam:AttachRolePolicy")])
+    error_message = "the launch role may attach only the platform's project policy"
   }
 
   assert {
@@ -84,8 +92,19 @@ run "one_product_and_s3_template_per_file" {
   }
 
   assert {
-    condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.launch.policy).Statement : anytrue([for a in flatten([s.Action]) : contains(["iam:PassRole", "iam:AttachRolePolicy", "iam:DeleteRolePermissionsBoundary", "iam:*"], a)])])
-    error_message = "the launch role must not pass roles, attach managed policies or remove boundaries"
+    condition     = !anytrue([for s in jsondecode(aws_iam_role_policy.launch.policy).Statement : anytrue([for a in flatten([s.Action]) : contains(["iam:PassRole", "iam:PutRolePolicy", "iam:DeleteRolePermissionsBoundary", "iam:*"], a)])])
+    error_message = "the launch role must not pass roles, write inline policies or remove boundaries"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.launch.assume_role_policy).Statement[0].Principal.Service == "servicecatalog.amazonaws.com"
+    error_message = "only Service Catalog may assume the launch role (no direct CloudFormation path)"
+  }
+
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_policy.project_github.policy).Statement :
+    alltrue([for r in flatten([s.Resource]) : r == "*" || !can(regex("s3:::", r)) || strcontains(r, "$${aws:PrincipalTag/sagemaker:project-id}")])])
+    error_message = "the project policy reaches only the bucket of the project named by the role's project-id tag"
   }
 
   assert {

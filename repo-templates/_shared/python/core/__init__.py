@@ -17,6 +17,10 @@ The core finds the kind's own pieces by this module contract (the package is `<p
     returning a `sagemaker.workflow.pipeline.Pipeline`; `network` is a `core.platform.JobNetwork`
     (the platform's VPC and KMS key) or None.
     `report_local(result)`: print what a local run produced (metrics, registered packages).
+    Optional `prepare_local(session, bucket) -> dict`: stage what the local run needs in the
+    (embedded) bucket and return parameter overrides for it; the caller's overrides still win.
+    Optional `check_parameters(values)`: raise ValueError (naming the value and the fix) for a
+    `--parameter` override out of range; run-pipeline refuses it before anything starts.
 `<package>.local_run`
     `LocalPipelineRun`, `LocalRunError`, `PipelineFailed`: the local runner.
 

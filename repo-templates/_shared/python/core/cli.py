@@ -59,6 +59,19 @@ def parse_parameters(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def check_parameters(values: dict[str, str]) -> None:
+    """Hold parameter overrides to the kind's ranges, where its pipeline module declares some."""
+    from .. import pipeline as kind
+
+    check = getattr(kind, "check_parameters", None)
+    if check is None:
+        return
+    try:
+        check(values)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def stage_input(session: Any, bucket: str, input_data: str | None) -> dict[str, str]:
     """Return the input parameter's override for `input_data`, uploading a local file first."""
     if not input_data:
@@ -144,8 +157,15 @@ def run_local(
     bucket = bucket or artifact_bucket(session, region)
     ensure_bucket(session, bucket, region)
     # Locally the role is only written into the definition; no job assumes it.
-    role = execution_role(session, role) or f"arn:aws:iam::{account_id(session)}:role/local-run"
+    role = execution_role(session, role) or (
+        f"arn:{settings.partition(region)}:iam::{account_id(session)}:role/local-run"
+    )
     values = {**stage_input(session, bucket, input_data), **(parameters or {})}
+    from .. import pipeline as kind
+
+    prepare = getattr(kind, "prepare_local", None)
+    if prepare is not None:  # the kind stages what its local run needs (a tiny model, a sample)
+        values = {**prepare(session, bucket), **values}
     # Same definition as the cloud run, network included where the platform publishes one; the
     # local runner does not need it (the jobs run on this machine).
     network = platform_network(session)
@@ -244,6 +264,7 @@ def run_pipeline(argv: list[str] | None = None) -> int:
 
     try:
         params = parse_parameters(args.parameter)
+        check_parameters(params)
         if args.embedded_aws and not args.local:
             raise UsageError("--embedded-aws only works with --local")
         if args.local:

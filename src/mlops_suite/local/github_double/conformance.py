@@ -35,6 +35,18 @@ SUCCESS_MODELS: dict[str, str] = {
 }
 
 
+# Routes whose bodies are not held to GitHub's models, each with the reason. The pull-request and
+# issue endpoints serve the generated workflows' tests (update bot, drift report): their bodies
+# carry only the fields those workflows read, not GitHub's full pull-request and issue models.
+UNMODELLED: dict[str, str] = {
+    name: "workflow tests only: thin pull-request and issue bodies"
+    for name in (
+        "list_pulls", "create_pull", "update_pull", "list_issues", "create_issue",
+        "update_issue", "create_comment",
+    )
+}  # fmt: skip
+
+
 @functools.cache
 def _models() -> Any:
     import importlib
@@ -74,6 +86,8 @@ def warm() -> None:
 def models_for(route: str | None, status: int) -> list[str]:
     """The model names a body of `route` with `status` may match."""
     if status < 300:
+        if route in UNMODELLED:
+            return []
         if route is None or route not in SUCCESS_MODELS:
             raise KeyError(f"no response model is declared for route {route!r}: add it")
         return [SUCCESS_MODELS[route]]
@@ -87,6 +101,8 @@ def problem(route: str | None, status: int, body: Any) -> str | None:
     from pydantic import ValidationError
 
     raw = json.dumps(body)
+    if not models_for(route, status):
+        return None
     failures = []
     for name in models_for(route, status):
         model = getattr(_models(), name)

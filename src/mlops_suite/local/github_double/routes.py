@@ -62,6 +62,7 @@ def load() -> None:
     from mlops_suite.local.github_double import (  # noqa: F401
         api_apps,
         api_oidc,
+        api_pulls,
         api_repos,
         api_settings,
         api_teams,

@@ -291,6 +291,16 @@ class GitHubDouble(FaultInjection, Authentication):
         """Every team of every organisation."""
         return list(self._teams.values())
 
+    @property
+    def pulls(self) -> dict[str, list[dict[str, Any]]]:
+        """Pull requests by repository full name (served by api_pulls)."""
+        return cast(dict[str, list[dict[str, Any]]], self.__dict__.setdefault("_pulls", {}))
+
+    @property
+    def issues(self) -> dict[str, list[dict[str, Any]]]:
+        """Issues by repository full name, comments under `comments_list` (api_pulls)."""
+        return cast(dict[str, list[dict[str, Any]]], self.__dict__.setdefault("_issues", {}))
+
     def repo(self, owner: str, name: str, *, write: bool = False) -> DoubleRepo:
         """Repository `owner/name` (case-insensitive), or GitHub's 404 / archived 403."""
         found: DoubleRepo | None = self.repos.get(f"{owner}/{name}")

@@ -1,0 +1,1 @@
+"""SageMaker LLM fine-tuning (LoRA) and evaluation pipeline: step scripts, definition, runs."""

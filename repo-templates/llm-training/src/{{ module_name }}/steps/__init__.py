@@ -1,0 +1,1 @@
+"""Step scripts. Each runs standalone in its SageMaker container, so none imports the package."""
