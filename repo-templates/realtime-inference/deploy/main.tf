@@ -74,7 +74,8 @@ resource "aws_sagemaker_model" "this" {
 }
 
 resource "aws_sagemaker_endpoint_configuration" "this" {
-  name_prefix = "${local.prefix}-${var.environment}-"
+  # At most 63 characters; a new name whenever the package or the endpoint shape changes.
+  name        = "${substr(local.endpoint_name, 0, 44)}-v${local.package_version}-${substr(sha1(jsonencode([var.endpoint, var.model_package_arn])), 0, 8)}"
   kms_key_arn = local.serverless ? null : data.aws_ssm_parameter.kms_key_arn.value
 
   production_variants {

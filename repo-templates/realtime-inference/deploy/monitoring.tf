@@ -4,11 +4,13 @@
 # alarm whose ALARM state sends a `retrain` repository_dispatch to the training repository.
 
 locals {
-  monitor    = var.monitoring.enabled && !local.serverless
-  monitor_n  = local.monitor ? 1 : 0
-  baseline   = jsondecode(file("${path.module}/monitoring/constraints.json"))
-  features   = local.monitor ? [for f in local.baseline.features : f.name] : []
-  monitor_s3 = "s3://${local.capture_bucket}/monitoring/${local.endpoint_name}"
+  monitor   = var.monitoring.enabled && !local.serverless
+  monitor_n = local.monitor ? 1 : 0
+  baseline  = jsondecode(file("${path.module}/monitoring/constraints.json"))
+  features  = local.monitor ? [for f in local.baseline.features : f.name] : []
+  # Monitoring names have a 63-character limit.
+  monitor_name = "${substr(local.endpoint_name, 0, 50)}-data-quality"
+  monitor_s3   = "s3://${local.capture_bucket}/monitoring/${local.endpoint_name}"
   # sagemaker-model-monitor-analyzer registries (the SageMaker Python SDK's image_uri_config).
   monitor_registries = {
     "af-south-1"     = "875698925577"
@@ -52,7 +54,7 @@ resource "aws_s3_object" "baseline" {
 
 resource "aws_sagemaker_data_quality_job_definition" "this" {
   count    = local.monitor_n
-  name     = "${local.endpoint_name}-data-quality"
+  name     = local.monitor_name
   role_arn = data.aws_ssm_parameter.execution_role_arn.value
 
   data_quality_app_specification {
@@ -120,7 +122,7 @@ resource "aws_sagemaker_data_quality_job_definition" "this" {
 
 resource "aws_sagemaker_monitoring_schedule" "this" {
   count = local.monitor_n
-  name  = "${local.endpoint_name}-data-quality"
+  name  = local.monitor_name
 
   monitoring_schedule_config {
     monitoring_job_definition_name = aws_sagemaker_data_quality_job_definition.this[0].name
@@ -147,7 +149,7 @@ resource "aws_cloudwatch_metric_alarm" "drift" {
   treat_missing_data  = "notBreaching"
   dimensions = {
     Endpoint           = local.endpoint_name
-    MonitoringSchedule = "${local.endpoint_name}-data-quality"
+    MonitoringSchedule = local.monitor_name
   }
 }
 
