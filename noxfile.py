@@ -329,10 +329,12 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def benchmarks(session: nox.Session) -> None:
-    """Print per-kind render and rendered-check times, the projected nox total, Lambda Create."""
+    """Print per-kind render and check times, the projected nox total, Lambda Create, servers."""
     session.install("-e", ".[lambda,test]", "nox", "uv")
     session.run("python", "benchmarks/render.py", *session.posargs)
     session.run("python", "benchmarks/lambda_create.py")
+    session.install("xgboost-cpu==3.0.5", "pandas")  # the realtime-inference model server
+    session.run("python", "benchmarks/inference_server.py")
     session.run("python", "benchmarks/update.py")
 
 

@@ -1,0 +1,1 @@
+"""Batch inference with the project's approved model, as a SageMaker pipeline."""

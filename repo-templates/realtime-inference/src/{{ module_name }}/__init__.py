@@ -1,0 +1,1 @@
+"""Real-time inference deployment of the project's approved models."""
