@@ -64,7 +64,7 @@ def test_every_default_session_runs_in_exactly_one_ci_job() -> None:
     ci = load_workflow(WORKFLOWS / "ci.yml")
     jobs = [e["sessions"].split() for e in ci["jobs"]["checks"]["strategy"]["matrix"]["include"]]
     covered = [s for sessions in jobs for s in sessions]
-    covered += [f"render({kind})" for kind in rendering.kinds()]  # the render matrix
+    covered += [f"{s}({kind})" for kind in rendering.kinds() for s in ("render", "update")]
     assert sorted(covered) == sorted(defaults)
 
 
