@@ -1,8 +1,8 @@
 """SageMaker's container contract: where a job finds its inputs and leaves its outputs.
 
-SageMaker mounts everything under /opt/ml. `OPT_ML_ROOT` moves that root (tests point it at a
-temporary tree); the `SM_*` variables that SageMaker's training toolkit defines, when set,
-override single paths the same way they do in the framework containers.
+SageMaker mounts everything under /opt/ml. `OPT_ML` moves that root (tests and the pipeline
+core's local runner point it at a temporary tree); the `SM_*` variables that SageMaker's
+training toolkit defines, when set, override single paths as in the framework containers.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT_ENV = "OPT_ML_ROOT"
+ROOT_ENV = "OPT_ML"
 DEFAULT_ROOT = "/opt/ml"
 
 

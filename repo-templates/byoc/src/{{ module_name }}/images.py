@@ -64,9 +64,12 @@ def check_scan(ecr: Any, image: str, digest: str, max_wait_s: int = 900) -> dict
         raise ValueError(f'"{digest}" is not an image digest: pass sha256:<64 hex digits>')
     repo, deadline = repository(image), time.monotonic() + max_wait_s
     while True:
-        result = ecr.describe_image_scan_findings(
-            repositoryName=repo, imageId={"imageDigest": digest}
-        )
+        try:
+            result = ecr.describe_image_scan_findings(
+                repositoryName=repo, imageId={"imageDigest": digest}
+            )
+        except ecr.exceptions.ScanNotFoundException:
+            result = {"imageScanStatus": {"status": "PENDING"}}  # just pushed: not started yet
         status = result.get("imageScanStatus", {})
         if status.get("status") in ("COMPLETE", "ACTIVE"):
             break
