@@ -385,8 +385,10 @@ def test_github_dev_role(deployment: Deployment, moto_cfn: Any, platform: Any) -
     assert len(repos) == len(deployment.case.repos)
     assert sorted(subjects) == [f"repo:{r}:environment:dev" for r in repos]
     # The policy names this project's bucket, the platform's key and execution role.
-    (policy_name,) = iam.list_role_policies(RoleName=name)["PolicyNames"]
-    doc = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+    byoc = "byoc" in deployment.case.repos.values()
+    want = ["images-workflow", "train-workflow"] if byoc else ["train-workflow"]
+    assert sorted(iam.list_role_policies(RoleName=name)["PolicyNames"]) == want
+    doc = iam.get_role_policy(RoleName=name, PolicyName="train-workflow")["PolicyDocument"]
     by_sid = {st["Sid"]: st for st in doc["Statement"]}
     bucket = f"arn:aws:s3:::{deployment.case.bucket}"
     assert by_sid["ListProjectArtifactBucket"]["Resource"] == bucket
@@ -400,6 +402,47 @@ def test_github_dev_role(deployment: Deployment, moto_cfn: Any, platform: Any) -
     wildcard = [st["Sid"] for st in doc["Statement"] if st["Resource"] == "*"]
     assert wildcard == ["WhoAmI"]
     assert by_sid["WhoAmI"]["Action"] == "sts:GetCallerIdentity"
+
+
+def test_byoc_image_repositories(deployment: Deployment, moto_cfn: Any, platform: Any) -> None:
+    """With IncludeByoc: three immutable, scanned, KMS-encrypted repositories the deployment
+    accounts may pull from, with a lifecycle policy, and the dev role may push to them only."""
+    ecr, iam = moto_cfn.client("ecr"), moto_cfn.client("iam")
+    pid = deployment.case.project_id
+    prefix = names.pattern("ecr_repository", project_id=pid, image="")
+    found = {r["repositoryName"]: r for r in ecr.describe_repositories()["repositories"]}
+    mine = sorted(n for n in found if n.startswith(prefix))
+    if "byoc" not in deployment.case.repos.values():
+        assert mine == []
+        return
+    images = ("processing", "training", "inference")
+    assert mine == sorted(names.pattern("ecr_repository", project_id=pid, image=i) for i in images)
+    for repo_name in mine:
+        repo = found[repo_name]
+        assert repo["imageTagMutability"] == "IMMUTABLE"
+        assert repo["imageScanningConfiguration"] == {"scanOnPush": True}
+        assert repo["encryptionConfiguration"] == {
+            "encryptionType": "KMS", "kmsKey": platform.kms_key_arn
+        }  # fmt: skip
+        policy = json.loads(ecr.get_repository_policy(repositoryName=repo_name)["policyText"])
+        (pull,) = policy["Statement"]
+        assert sorted(pull["Principal"]["AWS"]) == [
+            f"arn:aws:iam::{a}:root" for a in (PREPROD, PROD)
+        ]
+        assert not [a for a in pull["Action"] if not a.startswith(("ecr:BatchGet", "ecr:Get"))
+                    and a != "ecr:BatchCheckLayerAvailability"]  # fmt: skip
+        rules = json.loads(
+            ecr.get_lifecycle_policy(repositoryName=repo_name)["lifecyclePolicyText"]
+        )
+        assert [r["selection"]["tagStatus"] for r in rules["rules"]] == ["untagged", "tagged"]
+    role = names.pattern("github_actions_role", project_id=pid, environment="dev")
+    doc = iam.get_role_policy(RoleName=role, PolicyName="images-workflow")["PolicyDocument"]
+    by_sid = {st["Sid"]: st for st in doc["Statement"]}
+    arns = sorted(found[n]["repositoryArn"] for n in mine)
+    assert sorted(by_sid["PushAndScanProjectImages"]["Resource"]) == arns
+    parameter = names.pattern("image_uri_parameter", project_id=pid, image="*")
+    assert by_sid["PublishProjectImageUris"]["Resource"].endswith(f":parameter{parameter}")
+    assert [st["Sid"] for st in doc["Statement"] if st["Resource"] == "*"] == ["LogInToTheRegistry"]
 
 
 def test_deploy_repository_is_published_for_the_trigger(
