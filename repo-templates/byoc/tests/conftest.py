@@ -44,4 +44,4 @@ def write_tree(root: Path, channels: dict[str, np.ndarray], hps: dict[str, str])
 def opt_ml(tmp_path: Path) -> Path:
     """A training job's tree with train and validation channels."""
     channels = {"train": make_rows(200, 1), "validation": make_rows(60, 2)}
-    return write_tree(tmp_path / "opt_ml", channels, {"C": "0.5", "max_iter": "300"})
+    return write_tree(tmp_path / "opt_ml", channels, {"max_depth": "3", "num_round": "50"})

@@ -14,14 +14,15 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
+import xgboost as xgb
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from . import model as models
 from . import payloads
 from .contract import model_dir
-from .model import LogisticModel
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -83,8 +84,8 @@ async def execution_parameters(request: Request) -> Response:
 
 async def invocations(request: Request) -> Response:
     """Score CSV, JSON or JSON Lines rows; answer in the type Accept asks for."""
-    model: LogisticModel | None = request.app.state.model
-    if model is None:
+    booster = request.app.state.model
+    if booster is None:
         return error(503, f"Model not loaded: {request.app.state.load_error}")
     body = await request.body()
     limit = request.app.state.config.max_payload_mb * MB
@@ -95,10 +96,10 @@ async def invocations(request: Request) -> Response:
     try:
         content_type = payloads.media_type(request.headers.get("content-type"))
         accept = payloads.response_type(request.headers.get("accept"), content_type)
-        x = payloads.parse(body, content_type, model.n_features)
+        x = payloads.parse(body, content_type, booster.num_features())
     except payloads.PayloadError as exc:
         return error(exc.status, str(exc))
-    return Response(payloads.render(model.predict_proba(x), accept), media_type=accept)
+    return Response(payloads.render(models.score(booster, x), accept), media_type=accept)
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
@@ -116,8 +117,8 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         app.state.model, app.state.load_error = None, "not loaded yet"
         folder = model_dir()
         try:
-            app.state.model = LogisticModel.load(folder)
-        except (OSError, ValueError, TypeError) as exc:
+            app.state.model = models.load(folder)
+        except (OSError, ValueError, xgb.core.XGBoostError) as exc:
             app.state.load_error = f"{folder}: {type(exc).__name__}: {exc}"
             log.error("model not loaded from %s: %s", folder, exc)
         yield

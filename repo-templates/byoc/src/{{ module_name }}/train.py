@@ -1,72 +1,102 @@
 """The training image's entry point: SageMaker runs `train` with the job's /opt/ml tree.
 
-Channels hold headerless CSV files with the 0/1 label in the first column (SageMaker's
-convention for CSV training data). Any failure is written to /opt/ml/output/failure, which
-SageMaker reports as the job's FailureReason, and the process exits non-zero.
+Channels hold CSV files with the 0/1 label in the first column (SageMaker's convention for
+CSV training data) or, with a header row, in the column the `label` hyperparameter names.
+Any failure is written to /opt/ml/output/failure, which SageMaker reports as the job's
+FailureReason, and the process exits non-zero.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from . import model
 from .contract import ContractError, TrainingEnv, ml_root
-from .model import Hyperparameters, LogisticModel, fit
 
 log = logging.getLogger(__name__)
 TRAIN_CHANNEL = "train"
 VALIDATION_CHANNEL = "validation"
 
 
-def read_csv_channel(folder: Path) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Read every *.csv under `folder` (label first, no header) into features and labels."""
+def _numbers(row: list[str], where: str) -> list[float]:
+    try:
+        return [float(cell) for cell in row]
+    except ValueError as exc:
+        raise ContractError(f"{where} is not numeric ({exc})") from None
+
+
+def read_csv_channel(
+    folder: Path, label: str = ""
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Read every *.csv under `folder` into features and labels.
+
+    A first row that is not numeric is a header; the label is the column named `label`, or the
+    first column (SageMaker's convention for CSV training data).
+    """
     files = sorted(p for p in folder.rglob("*.csv") if p.is_file())
     if not files:
         raise ContractError(f"No *.csv files in {folder}: the channel must hold CSV files")
-    blocks = []
+    rows: list[list[float]] = []
     for path in files:
+        with path.open(newline="", encoding="utf-8") as fh:
+            lines = [r for r in csv.reader(fh) if r]
+        if not lines:
+            continue
+        header: list[str] | None = None
         try:
-            block = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
-        except ValueError as exc:
-            raise ContractError(
-                f"{path.name} is not numeric CSV ({exc}): write the label first, then the "
-                "features, without a header row"
-            ) from None
-        if block.shape[1] < 2:
-            raise ContractError(f"{path.name} has one column: write the label, then features")
-        blocks.append(block)
-    widths = {b.shape[1] for b in blocks}
+            [float(c) for c in lines[0]]
+        except ValueError:
+            header, lines = lines[0], lines[1:]
+        if label and header is None:
+            raise ContractError(f'{path.name} has no header, so label "{label}" cannot be found')
+        column = 0
+        if label:
+            assert header is not None
+            if label not in header:
+                raise ContractError(f'{path.name} has no column "{label}"; columns: {header}')
+            column = header.index(label)
+        for number, row in enumerate(lines, start=2 if header else 1):
+            values = _numbers(row, f"{path.name} line {number}")
+            rows.append([values[column], *values[:column], *values[column + 1 :]])
+    widths = {len(r) for r in rows}
+    if not rows or min(widths) < 2:
+        raise ContractError(f"CSV files in {folder} need a label and at least one feature")
     if len(widths) > 1:
-        raise ContractError(f"CSV files in {folder} have different widths {sorted(widths)}")
-    data = np.vstack(blocks)
+        raise ContractError(f"CSV rows in {folder} have different widths {sorted(widths)}")
+    data = np.asarray(rows, dtype=np.float64)
     return data[:, 1:], data[:, 0]
 
 
-def accuracy(model: LogisticModel, x: NDArray[np.float64], y: NDArray[np.float64]) -> float:
+def accuracy(booster: Any, x: NDArray[np.float64], y: NDArray[np.float64]) -> float:
     """Share of rows whose thresholded probability matches the label."""
-    return float(np.mean((model.predict_proba(x) >= 0.5) == (y == 1.0)))
+    return float(np.mean((model.score(booster, x) >= 0.5) == (y == 1.0)))
 
 
 def run(env: TrainingEnv) -> dict[str, float]:
     """Train on the job's channels, write the model and metrics, return the metrics."""
-    hps = Hyperparameters.parse(env.hyperparameters)
-    x, y = read_csv_channel(env.channel(TRAIN_CHANNEL))
-    model = fit(x, y, hps)
-    metrics = {"train:accuracy": accuracy(model, x, y)}
+    hps = model.Hyperparameters.parse(env.hyperparameters)
+    x, y = read_csv_channel(env.channel(TRAIN_CHANNEL), hps.label)
+    validation = None
     if VALIDATION_CHANNEL in env.channels:
-        vx, vy = read_csv_channel(env.channel(VALIDATION_CHANNEL))
-        if vx.shape[1] != model.n_features:
+        validation = read_csv_channel(env.channel(VALIDATION_CHANNEL), hps.label)
+        if validation[0].shape[1] != x.shape[1]:
             raise ContractError(
-                f"Validation data has {vx.shape[1]} features, training data {model.n_features}"
+                f"Validation data has {validation[0].shape[1]} features, training data {x.shape[1]}"
             )
-        metrics["validation:accuracy"] = accuracy(model, vx, vy)
-    model.save(env.model_dir)
+    booster = model.fit(x, y, hps, validation)
+    metrics = {"train:accuracy": accuracy(booster, x, y)}
+    if validation is not None:
+        metrics["validation:accuracy"] = accuracy(booster, *validation)
+    model.save(booster, env.model_dir)
     env.output_data_dir.mkdir(parents=True, exist_ok=True)
     (env.output_data_dir / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
     for name, value in metrics.items():
