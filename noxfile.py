@@ -116,6 +116,38 @@ def render(session: nox.Session, kind: str) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+@nox.session(tags=["templates"])
+@nox.parametrize("kind", [nox.param(k, id=k) for k in KINDS])
+def update(session: nox.Session, kind: str) -> None:
+    """Render each answer set at the newest release, edit it, `copier update` to HEAD, check it."""
+    session.install("-e", ".", "nox")
+    work = Path(tempfile.mkdtemp(prefix=f"update-{kind}-"))
+    suite = work / "suite"
+    session.run("python", "-m", "mlops_suite.cli", "suite-with-releases", str(suite))
+    for index, answers in enumerate(answer_sets(kind)):
+        dst = work / answers.stem
+        session.run(
+            "python", "-m", "mlops_suite.cli", "update-check", "--suite", str(suite),
+            "--answers", str(answers), str(dst),
+        )  # fmt: skip
+        # The updated repo's own checks, once per kind: the render session runs them for all sets.
+        if index == 0 and dst.exists():
+            env = {"NOX_DEFAULT_VENV_BACKEND": "uv|virtualenv", **(interpreter_env("3.11") or {})}
+            with session.chdir(dst):
+                session.run("nox", "--envdir", str(work / ".nox"), env=env)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+@nox.session(default=False)
+def release(session: nox.Session) -> None:
+    """Cut a suite release at HEAD (nox -s release -- 0.2.0), then build its Lambda artifact."""
+    if len(session.posargs) != 1:
+        session.error("give the version: nox -s release -- 0.2.0")
+    session.install("-e", ".")
+    session.run("python", "-m", "mlops_suite.cli", "release", session.posargs[0])
+    session.notify("lambda_package")
+
+
 @nox.session(tags=["templates", "lint"])
 def workflows(session: nox.Session) -> None:
     """zizmor --offline and actionlint over the suite's and every rendered repo's workflows."""
@@ -140,6 +172,28 @@ def workflows(session: nox.Session) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+@nox.session(tags=["lint"])
+def pre_commit(session: nox.Session) -> None:
+    """Run every pre-commit hook over a clean clone of the committed tree."""
+    session.install("pre-commit")
+    work = Path(tempfile.mkdtemp(prefix="pre-commit-"))
+    clone = work / "suite"
+    session.run("git", "clone", "--quiet", str(ROOT), str(clone), external=True)
+    # Keep the hook venvs between runs: pre-commit installs them from PyPI once.
+    env = {"PRE_COMMIT_HOME": str(Path(session.virtualenv.location) / "pre-commit-home")}
+    with session.chdir(clone):
+        session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", env=env)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+@nox.session(default=False, tags=["iac"])
+def tflint(session: nox.Session) -> None:
+    """tflint (AWS ruleset) in its container via python-on-whales; wrapper tests, then the lint."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-q", "tests/test_tflint.py")
+    session.run("python", "-m", "mlops_suite.tflint", str(PLATFORM), *session.posargs)
+
+
 # --- demo and benchmarks -------------------------------------------------------------------------
 
 
@@ -156,6 +210,7 @@ def benchmarks(session: nox.Session) -> None:
     session.install("-e", ".[lambda,test]", "nox")
     session.run("python", "benchmarks/render.py", *session.posargs)
     session.run("python", "benchmarks/lambda_create.py")
+    session.run("python", "benchmarks/update.py")
 
 
 # --- lambda (issue 3) -----------------------------------------------------------------------------

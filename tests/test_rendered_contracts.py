@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from mlops_suite import names, rendering
+from mlops_suite import kinds, names, rendering
 
 ANSWER_SETS = sorted((rendering.SUITE_ROOT / "tests" / "answers").glob("*.yml"))
 
@@ -33,8 +33,9 @@ def workflow_texts(repo: Path) -> dict[str, str]:
 @pytest.mark.parametrize("answers", [p.stem for p in ANSWER_SETS])
 def test_workflows_read_only_variables_someone_sets(rendered: dict[str, Any], answers: str) -> None:
     github = names.load()["github"]
-    known = {*github["repo_variables"], *github["environment_variables"], *github["user_variables"]}
-    repo, _ = rendered[answers]
+    repo, recorded = rendered[answers]
+    kind = kinds.load(recorded["repo_kind"])
+    known = {*github["repo_variables"], *github["environment_variables"], *kind.user_variables}
     used = set()
     for name, text in workflow_texts(repo).items():
         found = set(re.findall(r"vars\.([A-Za-z_][A-Za-z0-9_]*)", text))

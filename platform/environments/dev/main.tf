@@ -16,8 +16,15 @@ terraform {
 }
 
 locals {
-  config = jsondecode(file("${path.module}/../environments.json"))
+  config = module.config.config
   values = local.config.environments[var.environment]
+}
+
+# Fails the plan, naming the key and the fix, on any bad value in environments.json.
+module "config" {
+  source = "../../modules/config"
+
+  environments_json = file("${path.module}/../environments.json")
 }
 
 provider "aws" {
@@ -41,6 +48,7 @@ module "platform" {
   github_org                = local.config.github_org
   github_prod_reviewer_team = local.config.github_prod_reviewer_team
   suite_release             = local.config.suite_release
+  suite_git_url             = try(local.config.suite_git_url, null)
   vpc_cidr                  = local.values.vpc_cidr
   user_profiles             = try(local.values.user_profiles, {})
   lambda_artifact_path      = var.lambda_artifact_path

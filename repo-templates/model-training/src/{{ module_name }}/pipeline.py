@@ -7,7 +7,7 @@ one definition; the cloud run (`run-pipeline`) upserts it and the local run (`ru
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ from sagemaker import image_uris
 from sagemaker.inputs import TrainingInput
 from sagemaker.model import Model
 from sagemaker.model_metrics import MetricsSource, ModelMetrics
-from sagemaker.network import NetworkConfig
 from sagemaker.processing import ProcessingInput, ProcessingOutput, ScriptProcessor
 from sagemaker.sklearn.processing import SKLearnProcessor
 from sagemaker.workflow.condition_step import ConditionStep
@@ -32,6 +31,8 @@ from sagemaker.workflow.steps import CacheConfig, ProcessingStep, TrainingStep
 from sagemaker.xgboost.estimator import XGBoost
 
 from . import settings
+from .core.platform import JobNetwork
+from .core.session import get_session
 
 STEPS_DIR = Path(__file__).resolve().parent / "steps"
 PROCESSING = "/opt/ml/processing"
@@ -49,62 +50,10 @@ HYPERPARAMETERS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class JobNetwork:
-    """Where the platform lets jobs run: its private subnets and security group, and its KMS key."""
-
-    subnets: list[str]
-    security_group_ids: list[str]
-    kms_key_arn: str
-
-    def processing(self) -> dict[str, Any]:
-        """Keyword arguments that put a processor in the VPC with encrypted volumes and outputs."""
-        subnets: list[Any] = list(self.subnets)  # the SDK's hints also allow pipeline variables
-        groups: list[Any] = list(self.security_group_ids)
-        return {
-            "network_config": NetworkConfig(
-                subnets=subnets,
-                security_group_ids=groups,
-                encrypt_inter_container_traffic=True,
-            ),
-            "volume_kms_key": self.kms_key_arn,
-            "output_kms_key": self.kms_key_arn,
-        }
-
-    def training(self) -> dict[str, Any]:
-        """The same for an estimator."""
-        return {
-            "subnets": self.subnets,
-            "security_group_ids": self.security_group_ids,
-            "encrypt_inter_container_traffic": True,
-            "volume_kms_key": self.kms_key_arn,
-            "output_kms_key": self.kms_key_arn,
-        }
-
-
 def default_input_data_url(bucket: str) -> str:
     """Return where the pipeline reads its raw data unless told otherwise."""
-    return f"s3://{bucket}/{settings.PIPELINE_NAME}/input/breast_cancer.csv"
-
-
-SDK_CONFIG = {
-    "SchemaVersion": "1.0",
-    "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}},
-}
-
-
-def get_session(region: str, default_bucket: str) -> PipelineSession:
-    """Return a PipelineSession in `region` that stages code and artifacts in `default_bucket`."""
-    import boto3
-
-    boto_session = boto3.Session(region_name=region)
-    return PipelineSession(
-        boto_session=boto_session,
-        sagemaker_client=boto_session.client("sagemaker"),
-        default_bucket=default_bucket,
-        # Jobs run VPC-only and the SDK's usage telemetry would call a public endpoint: opt out.
-        sagemaker_config=SDK_CONFIG,
-    )
+    sample = Path(settings.SAMPLE_INPUT or "input.csv").name
+    return f"s3://{bucket}/{settings.PIPELINE_NAME}/input/{sample}"
 
 
 def get_pipeline(
@@ -119,7 +68,7 @@ def get_pipeline(
     """Return the training pipeline; `role` is the SageMaker execution role its jobs run as.
 
     `network` puts every job in the platform's VPC with KMS-encrypted storage; the cloud run
-    always passes it (see cli.platform_network).
+    always passes it (see core.platform.platform_network).
     """
     session = session or get_session(region, default_bucket)
     in_processing = network.processing() if network else {}
@@ -323,3 +272,14 @@ def get_pipeline(
         steps=[step_preprocess, step_train, step_evaluate, step_check],
         sagemaker_session=session,
     )
+
+
+def report_local(result: Any) -> None:
+    """Print what a local run produced: the evaluation metrics and the registered package."""
+    for name, report in result.reports.items():
+        metrics = report.get("binary_classification_metrics", {})
+        shown = ", ".join(f"{k} {v['value']:.4f}" for k, v in metrics.items())
+        print(f"{name}: {shown or json.dumps(report)}")
+    for name, props in result.properties.items():
+        if "ModelPackageArn" in props:
+            print(f"{name}: {props['ModelPackageArn']} ({props['ModelApprovalStatus']})")

@@ -1,110 +1,51 @@
-"""Console entry points: `get-pipeline-definition` and `run-pipeline` (cloud or `--local`)."""
+"""Console entry points: `get-pipeline-definition` and `run-pipeline` (cloud or `--local`).
+
+The same for every kind: the kind's pipeline, constants and report come from the package this
+core is rendered into (see the contract in `core/__init__.py`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
-import logging
 import os
 import sys
 import tempfile
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import settings
+from .. import settings
+from . import session as sdk_session
+from .embedded import embedded_aws, nothing
+from .platform import (
+    ROLE_ENV,
+    JobNetwork,
+    UsageError,
+    account_id,
+    artifact_bucket,
+    boto_session,
+    ensure_bucket,
+    execution_role,
+    platform_network,
+    require_network,
+)
 
 if TYPE_CHECKING:
-    from .pipeline import JobNetwork
+    from ..local_run import LocalRunResult
 
-# Set before the SageMaker SDK is first imported (lazily, by the commands below).
-os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-# The SDK logs every default it applies and botocore every endpoint it resolves (the step
-# scripts turn INFO on in-process); a console run only needs its own output and errors.
-for _logger in ("sagemaker", "sagemaker.config", "botocore.credentials"):
-    logging.getLogger(_logger).setLevel(logging.ERROR)
-logging.getLogger("botocore").setLevel(logging.WARNING)
-warnings.filterwarnings("ignore", message="Running within a PipelineSession")
+sdk_session.quiet_logging()
 
-ROLE_ENV = "SAGEMAKER_EXECUTION_ROLE_ARN"
-
-
-class UsageError(RuntimeError):
-    """Bad input or missing setup; the message names the value and the fix."""
-
-
-def _boto_session(region: str) -> Any:
-    import boto3
-
-    return boto3.Session(region_name=region)
-
-
-def account_id(boto_session: Any) -> str:
-    """Return the account of the credentials in use."""
-    return str(boto_session.client("sts").get_caller_identity()["Account"])
-
-
-def artifact_bucket(boto_session: Any, region: str) -> str:
-    """Return the project's artifact bucket in the account of the credentials in use."""
-    return settings.ARTIFACT_BUCKET_PATTERN.format(
-        project_id=settings.SAGEMAKER_PROJECT_ID, account_id=account_id(boto_session), region=region
-    )
-
-
-def execution_role(boto_session: Any, explicit: str | None) -> str | None:
-    """Return the SageMaker execution role: --role-arn, $SAGEMAKER_EXECUTION_ROLE_ARN or SSM."""
-    from botocore.exceptions import ClientError
-
-    if explicit or os.environ.get(ROLE_ENV):
-        return explicit or os.environ[ROLE_ENV]
-    try:
-        parameter = boto_session.client("ssm").get_parameter(Name=settings.EXECUTION_ROLE_PARAMETER)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ParameterNotFound":
-            raise
-        return None
-    return str(parameter["Parameter"]["Value"])
-
-
-def platform_network(boto_session: Any) -> JobNetwork | None:
-    """Return the platform's JobNetwork from SSM, or None where the platform is not deployed."""
-    from .pipeline import JobNetwork
-
-    names = settings.NETWORK_PARAMETERS
-    found = boto_session.client("ssm").get_parameters(Names=sorted(names.values()))
-    values = {p["Name"]: str(p["Value"]) for p in found["Parameters"]}
-    missing = sorted(set(names.values()) - set(values))
-    if len(missing) == len(names):
-        return None
-    if missing:
-        raise UsageError(
-            f"SSM parameter(s) {missing} are missing while {sorted(values)} exist: "
-            "finish deploying the platform's network and KMS modules in this account"
-        )
-
-    def split(name: str) -> list[str]:
-        return [v.strip() for v in values[names[name]].split(",") if v.strip()]
-
-    return JobNetwork(
-        subnets=split("subnets"),
-        security_group_ids=split("security_group"),
-        kms_key_arn=values[names["kms_key"]],
-    )
-
-
-def require_network(boto_session: Any, no_vpc: bool) -> JobNetwork | None:
-    """Return the platform network for a cloud run; refuse to run outside it unless told to."""
-    network = platform_network(boto_session)
-    network_parameters = settings.NETWORK_PARAMETERS.values()
-    if network is None and not no_vpc:
-        raise UsageError(
-            f"no platform network in this account (SSM {sorted(network_parameters)}): deploy the"
-            " platform, or pass --no-vpc to run jobs outside a VPC without a KMS key"
-        )
-    return network
+__all__ = [
+    "UsageError",
+    "get_pipeline_definition",
+    "parse_parameters",
+    "run_cloud",
+    "run_local",
+    "run_pipeline",
+    "stage_input",
+    "summary",
+]
 
 
 def parse_parameters(pairs: list[str]) -> dict[str, str]:
@@ -113,23 +54,29 @@ def parse_parameters(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
-            raise UsageError(f"--parameter {pair!r} is not Name=value, e.g. ModelAucThreshold=0.8")
+            raise UsageError(f"--parameter {pair!r} is not Name=value, e.g. InstanceCount=2")
         out[name] = value
     return out
 
 
-def stage_input(boto_session: Any, bucket: str, input_data: str | None) -> dict[str, str]:
-    """Return the InputDataUrl override for `input_data`, uploading it first when it is a file."""
+def stage_input(session: Any, bucket: str, input_data: str | None) -> dict[str, str]:
+    """Return the input parameter's override for `input_data`, uploading a local file first."""
     if not input_data:
         return {}
+    parameter = settings.INPUT_PARAMETER
+    if parameter is None:
+        raise UsageError(
+            f"--input-data {input_data!r}: the {settings.PIPELINE_NAME} pipeline reads no input"
+            " data; drop the option"
+        )
     if input_data.startswith("s3://"):
-        return {"InputDataUrl": input_data}
+        return {parameter: input_data}
     path = Path(input_data)
     if not path.is_file():
         raise UsageError(f"--input-data {input_data!r} is neither a file nor an s3:// URL")
     key = f"{settings.PIPELINE_NAME}/input/{path.name}"
-    boto_session.client("s3").upload_file(str(path), bucket, key)
-    return {"InputDataUrl": f"s3://{bucket}/{key}"}
+    session.client("s3").upload_file(str(path), bucket, key)
+    return {parameter: f"s3://{bucket}/{key}"}
 
 
 def _add_common(parser: argparse.ArgumentParser) -> None:
@@ -141,15 +88,23 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def definition_json(region: str, role: str, bucket: str, network: JobNetwork | None) -> str:
+    """Return the kind's pipeline definition JSON (the SDK stages code in `bucket`)."""
+    from ..pipeline import get_pipeline
+
+    text: str = get_pipeline(region, role, bucket, network=network).definition()
+    return text
+
+
 def get_pipeline_definition(argv: list[str] | None = None) -> int:
     """Print (or write) the pipeline definition JSON; code is staged in the artifact bucket."""
-    parser = argparse.ArgumentParser(prog="get-pipeline-definition", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="get-pipeline-definition", description=get_pipeline_definition.__doc__
+    )
     _add_common(parser)
     parser.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
     args = parser.parse_args(argv)
-    from .pipeline import get_pipeline
-
-    session = _boto_session(args.region)
+    session = boto_session(args.region)
     role = execution_role(session, args.role_arn)
     if not role:
         print(f"error: no execution role: pass --role-arn or set ${ROLE_ENV}", file=sys.stderr)
@@ -160,35 +115,13 @@ def get_pipeline_definition(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     bucket = args.bucket or artifact_bucket(session, args.region)
-    pipeline = get_pipeline(args.region, role, bucket, network=network)
-    text = json.dumps(json.loads(pipeline.definition()), indent=2, sort_keys=True)
+    document = json.loads(definition_json(args.region, role, bucket, network))
+    text = json.dumps(document, indent=2, sort_keys=True)
     if args.output:
         args.output.write_text(text + "\n", encoding="utf-8")
     else:
         print(text)
     return 0
-
-
-@contextmanager
-def embedded_aws(region: str) -> Iterator[None]:
-    """Run the block against moto's in-process AWS, with throwaway credentials."""
-    try:
-        from moto import mock_aws
-    except ImportError as exc:
-        raise UsageError("--embedded-aws needs moto: pip install -e '.[dev]'") from exc
-    fake = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    saved = {k: os.environ.get(k) for k in [*fake, "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL"]}
-    os.environ.update(fake, AWS_DEFAULT_REGION=region)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    try:
-        with mock_aws():
-            yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def run_local(
@@ -199,32 +132,24 @@ def run_local(
     parameters: dict[str, str] | None = None,
     workdir: Path | None = None,
     cache_dir: Path | None = None,
-) -> Any:
+) -> LocalRunResult:
     """Build the definition and execute it here; return the LocalRunResult.
 
     With `cache_dir`, cached steps (CacheConfig) whose definition, parameters and inputs match
     an earlier run, and whose outputs still exist, are reused as SageMaker would.
     """
-    from botocore.exceptions import ClientError
+    from ..local_run import LocalPipelineRun
 
-    from .local_run import LocalPipelineRun
-    from .pipeline import get_pipeline
-
-    session = _boto_session(region)
+    session = boto_session(region)
     bucket = bucket or artifact_bucket(session, region)
-    s3 = session.client("s3")
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except ClientError:
-        config = {} if region == "us-east-1" else {"LocationConstraint": region}
-        s3.create_bucket(Bucket=bucket, **({"CreateBucketConfiguration": config} if config else {}))
+    ensure_bucket(session, bucket, region)
     # Locally the role is only written into the definition; no job assumes it.
     role = execution_role(session, role) or f"arn:aws:iam::{account_id(session)}:role/local-run"
     values = {**stage_input(session, bucket, input_data), **(parameters or {})}
     # Same definition as the cloud run, network included where the platform publishes one; the
     # local runner does not need it (the jobs run on this machine).
     network = platform_network(session)
-    definition = json.loads(get_pipeline(region, role, bucket, network=network).definition())
+    definition = json.loads(definition_json(region, role, bucket, network))
     workdir = workdir or Path(tempfile.mkdtemp(prefix=f"{settings.PIPELINE_NAME}-local-"))
     runner = LocalPipelineRun(
         definition,
@@ -234,21 +159,19 @@ def run_local(
         pipeline_name=settings.PIPELINE_NAME,
         cache_dir=cache_dir,
     )
-    return runner.run()
+    result: LocalRunResult = runner.run()
+    return result
 
 
-def _report_local(result: Any) -> None:
+def report_local(result: LocalRunResult) -> None:
+    """Print where the local run worked and what ran, then the kind's own report."""
+    from ..pipeline import report_local as report_kind
+
     print(f"local execution {result.execution_id} in {result.workdir}")
     print("steps: " + " -> ".join(result.executed))
     if result.cached:
         print("reused from the step cache: " + ", ".join(result.cached))
-    for name, report in result.reports.items():
-        metrics = report.get("binary_classification_metrics", {})
-        shown = ", ".join(f"{k} {v['value']:.4f}" for k, v in metrics.items())
-        print(f"{name}: {shown or json.dumps(report)}")
-    for name, props in result.properties.items():
-        if "ModelPackageArn" in props:
-            print(f"{name}: {props['ModelPackageArn']} ({props['ModelApprovalStatus']})")
+    report_kind(result)
 
 
 def run_cloud(
@@ -260,11 +183,11 @@ def run_cloud(
     network: JobNetwork | None = None,
 ) -> int:
     """Upsert the pipeline and start it; 0 when it started (or, with `wait`, succeeded)."""
-    from .pipeline import get_pipeline
+    from ..pipeline import get_pipeline
 
     pipeline = get_pipeline(region, role, bucket, network=network)
     tags: list[dict[str, Any]] = [{"Key": k, "Value": v} for k, v in settings.TAGS.items()]
-    pipeline.upsert(role_arn=role, description=f"{settings.PROJECT_NAME} training", tags=tags)
+    pipeline.upsert(role_arn=role, description=settings.PIPELINE_DESCRIPTION, tags=tags)
     execution = pipeline.start(parameters=parameters or None)
     arn = execution.arn
     print(f"started {arn}")
@@ -272,8 +195,9 @@ def run_cloud(
     if wait:
         from botocore.exceptions import WaiterError
 
+        delay = 30
         with contextlib.suppress(WaiterError):  # the status below says why
-            execution.wait(delay=30, max_attempts=240)
+            execution.wait(delay=delay, max_attempts=max(1, settings.WAIT_MINUTES * 60 // delay))
         status = execution.describe()["PipelineExecutionStatus"]
     steps = execution.list_steps() if wait else []
     summary(arn, status, steps)
@@ -306,7 +230,7 @@ def run_pipeline(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--embedded-aws", action="store_true", help="with --local: use an in-process moto AWS"
     )
-    parser.add_argument("--input-data", help="CSV file or s3:// URL (default: the parameter's)")
+    parser.add_argument("--input-data", help="a local file or s3:// URL (default: the parameter's)")
     parser.add_argument(
         "--parameter", action="append", default=[], metavar="NAME=VALUE", help="repeatable"
     )
@@ -316,15 +240,14 @@ def run_pipeline(argv: list[str] | None = None) -> int:
         "--cache-dir", type=Path, help="with --local: reuse unchanged cached steps from here"
     )
     args = parser.parse_args(argv)
-    from .local_run import LocalRunError, PipelineFailed
+    from ..local_run import LocalRunError, PipelineFailed
 
     try:
         params = parse_parameters(args.parameter)
         if args.embedded_aws and not args.local:
             raise UsageError("--embedded-aws only works with --local")
         if args.local:
-            context = embedded_aws(args.region) if args.embedded_aws else _nothing()
-            with context:
+            with embedded_aws(args.region) if args.embedded_aws else nothing():
                 result = run_local(
                     args.region,
                     args.role_arn,
@@ -334,9 +257,9 @@ def run_pipeline(argv: list[str] | None = None) -> int:
                     args.workdir,
                     args.cache_dir,
                 )
-                _report_local(result)
+                report_local(result)
             return 0
-        session = _boto_session(args.region)
+        session = boto_session(args.region)
         role = execution_role(session, args.role_arn)
         if not role:
             raise UsageError(
@@ -353,8 +276,3 @@ def run_pipeline(argv: list[str] | None = None) -> int:
     except (UsageError, LocalRunError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
