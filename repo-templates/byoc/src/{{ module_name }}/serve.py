@@ -117,7 +117,11 @@ def create_app(config: ServerConfig | None = None) -> Starlette:
         app.state.model, app.state.load_error = None, "not loaded yet"
         folder = model_dir()
         try:
-            app.state.model = models.load(folder)
+            booster = models.load(folder)
+            # One scoring thread per worker: XGBoost's default pool oversubscribes the CPUs
+            # once several workers score small requests at the same time.
+            booster.set_param({"nthread": 1})
+            app.state.model = booster
         except (OSError, ValueError, xgb.core.XGBoostError) as exc:
             app.state.load_error = f"{folder}: {type(exc).__name__}: {exc}"
             log.error("model not loaded from %s: %s", folder, exc)
