@@ -73,6 +73,11 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
+    # The shared local runner, against its own tests (rendered repos lint their copies too).
+    runner = "repo-templates/_shared/python/local_run"
+    session.run("ruff", "check", runner)
+    session.run("ruff", "format", "--check", runner)
+    session.run("mypy", runner, "tests/runner", env={"MYPYPATH": "repo-templates/_shared/python"})
 
 
 @nox.session(tags=["tests"])

@@ -231,6 +231,16 @@ def run(answers_file: Path, work: Path) -> dict[str, Any]:
             "project_deploy_repo_parameter", project_id=data["sagemaker_project_id"]
         )
         aws.client("ssm").put_parameter(Name=parameter, Value=full_name, Type="String")
+        # The project's stack creates the group tagged for the project (the trigger acts only
+        # on such groups); the local pipeline run made it untagged, so tag it as the stack would.
+        sagemaker = aws.client("sagemaker")
+        group_arn = sagemaker.describe_model_package_group(ModelPackageGroupName=group)[
+            "ModelPackageGroupArn"
+        ]
+        sagemaker.add_tags(
+            ResourceArn=group_arn,
+            Tags=[{"Key": names.tag_key("project_id"), "Value": data["sagemaker_project_id"]}],
+        )
         approve_and_dispatch(aws, packages[-1], group)
         dispatches = hosted.dispatches
         if not dispatches:

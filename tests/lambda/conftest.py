@@ -18,6 +18,14 @@ from lambda_support import REGION, Catcher, configure_platform
 
 
 @pytest.fixture
+def double(double: GitHubDouble) -> Iterator[GitHubDouble]:
+    """The shared GitHub double, and every body it served held to GitHub's response models."""
+    assert double.conformance, "GitHub's response models are missing: install the test extra"
+    yield double
+    assert not double.nonconforming, double.nonconforming
+
+
+@pytest.fixture
 def catcher() -> Iterator[Catcher]:
     with cfn_response_endpoint() as caught:
         yield caught

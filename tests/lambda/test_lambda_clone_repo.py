@@ -56,12 +56,14 @@ def test_create_publishes_the_rendered_repo(
 
     assert resp["Status"] == "SUCCESS", resp["Reason"]
     assert resp["PhysicalResourceId"] == FULL_NAME
+    repo = platform.repos[FULL_NAME]
     assert resp["Data"] == {
         "FullName": FULL_NAME,
         "Name": "churn-model",
         "RepoUrl": f"{platform.url}/{FULL_NAME}",
         "CloneUrl": platform.clone_url(FULL_NAME),
         "DefaultBranch": "main",
+        "OidcSubjectPrefix": f"repo:my-org@{platform.org_id('my-org')}/churn-model@{repo.id}",
     }
     assert resp["LogicalResourceId"] == "TrainingRepo"
     repo = platform.repos[FULL_NAME]
@@ -201,12 +203,13 @@ def test_permanent_403_fails_and_rolls_back(platform: GitHubDouble, catcher: Cat
 def test_timeout_near_the_deadline_answers_first_and_rolls_back(
     platform: GitHubDouble, catcher: Catcher, logs: pytest.LogCaptureFixture
 ) -> None:
-    # Margin 2 s (fixture), 3.5 s left: the timer answers at ~1.5 s, while the environment
-    # call hangs for 3 s; the flow then stops at its next step and deletes what it made.
-    platform.delay("PUT", r".*/environments/dev", seconds=3)
+    # Margin 2 s (fixture), 6 s left: the timer answers at ~4 s (render and push take about
+    # 2-3 s on a loaded machine), while the environment call hangs for 5 s; the flow then stops
+    # at its next step and deletes what it made.
+    platform.delay("PUT", r".*/environments/dev", seconds=5)
     event = load_event("clone-repo-create")
     event["ResponseURL"] = catcher.url
-    context = FakeContext(3.5)
+    context = FakeContext(6.0)
 
     clone_repo.handler(event, context)
 

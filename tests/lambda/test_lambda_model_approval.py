@@ -26,10 +26,14 @@ def project(platform: GitHubDouble) -> GitHubDouble:
         ModelPackageGroupName=GROUP,
         Tags=[{"Key": names.tag_key("project_id"), "Value": "p-abcdef012345"}],
     )
-    boto3.client("ssm", REGION).put_parameter(
+    ssm = boto3.client("ssm", REGION)
+    ssm.put_parameter(
         Name=names.pattern("project_deploy_repo_parameter", project_id="p-abcdef012345"),
         Value=DEPLOY,
         Type="String",
+    )
+    ssm.put_parameter(
+        Name=names.ssm_parameter("dev_account_id"), Value="111111111111", Type="String"
     )
     platform.add_repo("my-org", "churn-model-deploy", topics=["mlops-suite", "p-abcdef012345"])
     return platform
@@ -64,6 +68,9 @@ def test_approved_package_dispatches_to_the_deploy_repo(
         ("model-package-rejected", "is Rejected, not Approved"),
         ("model-package-approved-unknown-group", "not a project's group"),
         ("not-sagemaker", "not a model package state change"),
+        ("model-package-approved-other-account", "not the dev account 111111111111"),
+        ("model-package-approved-bad-version", "ModelPackageVersion '3.5' is not a positive"),
+        ("model-package-approved-bad-region", "is not an AWS region"),
     ],
 )
 def test_other_events_are_ignored(project: GitHubDouble, event: str, why: str) -> None:
@@ -81,11 +88,62 @@ def test_garbage_never_raises(project: GitHubDouble, event: Any) -> None:
     assert model_approval.handler(event, None)["status"] == "ignored"
 
 
+def test_an_untagged_look_alike_group_is_ignored(project: GitHubDouble) -> None:
+    boto3.client("sagemaker", REGION).create_model_package_group(
+        ModelPackageGroupName="evil-p-abcdef012345"
+    )
+    result = model_approval.handler(load_event("model-package-approved-lookalike-group"), None)
+    assert result["status"] == "ignored"
+    assert "has no sagemaker:project-id tag" in result["reason"]
+    assert not project.repos[DEPLOY].dispatches
+
+
+def test_a_deploy_repo_without_the_ownership_topic_gets_nothing(project: GitHubDouble) -> None:
+    project.repos[DEPLOY].topics = ["mlops-suite"]  # named by the parameter, not the project's
+    result = model_approval.handler(load_event("model-package-approved"), None)
+    assert result["status"] == "ignored"
+    assert "lacks the topics mlops-suite, p-abcdef012345" in result["reason"]
+    assert not project.repos[DEPLOY].dispatches
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("ModelPackageVersion", "three"),
+        ("ModelPackageVersion", [3]),
+        ("ModelPackageVersion", True),
+        ("ModelPackageVersion", 4),
+        ("ModelPackageArn", "arn:aws:sagemaker:eu-west-1:111111111111:model-package/x/y"),
+        ("ModelPackageGroupName", {"a": 1}),
+    ],
+)
+def test_malformed_details_are_dropped_not_raised(
+    project: GitHubDouble, field: str, value: Any
+) -> None:
+    event = load_event("model-package-approved")
+    event["detail"][field] = value
+    assert model_approval.handler(event, None)["status"] == "ignored"
+    assert not project.repos[DEPLOY].dispatches
+
+
+@pytest.mark.parametrize("region", [None, 7, "", "EU-WEST-1", "eu-west-1\n", "../../etc"])
+def test_malformed_regions_are_dropped_not_raised(project: GitHubDouble, region: Any) -> None:
+    event = load_event("model-package-approved")
+    event["region"] = region
+    assert model_approval.handler(event, None)["status"] == "ignored"
+
+
 def test_group_of_a_project_without_deploy_repo_is_ignored(project: GitHubDouble) -> None:
     event = load_event("model-package-approved")
     other = "churn-model-p-000000000000"
-    boto3.client("sagemaker", REGION).create_model_package_group(ModelPackageGroupName=other)
+    boto3.client("sagemaker", REGION).create_model_package_group(
+        ModelPackageGroupName=other,
+        Tags=[{"Key": names.tag_key("project_id"), "Value": "p-000000000000"}],
+    )
     event["detail"]["ModelPackageGroupName"] = other
+    event["detail"]["ModelPackageArn"] = event["detail"]["ModelPackageArn"].replace(
+        "churn-model-p-abcdef012345", other
+    )
     result = model_approval.handler(event, None)
     assert result["status"] == "ignored"
     assert "/mlops-suite/projects/p-000000000000/deploy-repo is missing" in result["reason"]
@@ -100,6 +158,9 @@ def test_group_tagged_for_another_project_is_ignored(project: GitHubDouble) -> N
     )
     event = load_event("model-package-approved")
     event["detail"]["ModelPackageGroupName"] = spoof
+    event["detail"]["ModelPackageArn"] = event["detail"]["ModelPackageArn"].replace(
+        "churn-model-p-abcdef012345", spoof
+    )
     result = model_approval.handler(event, None)
     assert result["status"] == "ignored"
     assert "tagged for project p-999999999999" in result["reason"]

@@ -44,7 +44,9 @@ def test_every_answer_set_maps_through_cloudformation_strings(
     props = resource.cfn_properties(answers, extra=[("ServiceToken", "arn:aws:lambda:x")])
     assert all(isinstance(v, str) for v in props.values())
     req = resource.repo_request(props, questions, github_org=answers["github_org"])
-    assert req.answers == {k: v for k, v in props.items() if k != "ServiceToken"}
+    # Typed answers come back typed (parsed strictly by the question's type), the rest as strings.
+    typed = {k for k, q in questions.items() if q.get("type") in ("bool", "int", "float")}
+    assert req.answers == {k: v if k in typed else str(v) for k, v in answers.items()}
     assert set(req.answers) == set(answers)
     assert req.repo_name == answers["project_name"]
     assert req.full_name == f"{answers['github_org']}/{answers['project_name']}"

@@ -40,7 +40,6 @@ COMMON_FILES = {
     "src/PKG/core/embedded.py",
     "src/PKG/core/platform.py",
     "src/PKG/core/session.py",
-    "src/PKG/local_run.py",
     "src/PKG/pipeline.py",
     "src/PKG/settings.py",
     "src/PKG/steps/__init__.py",
@@ -53,6 +52,12 @@ COMMON_FILES = {
     "tests/test_pipeline_definition.py",
     "tests/test_preprocess.py",
     "tests/test_train_evaluate.py",
+}
+# The local runner package, rendered from its one source in repo-templates/_shared/python.
+RUNNER_SOURCE = ROOT / "repo-templates" / "_shared" / "python" / "local_run"
+COMMON_FILES |= {
+    f"src/PKG/local_run/{path.relative_to(RUNNER_SOURCE).as_posix()}"
+    for path in RUNNER_SOURCE.rglob("*.py")
 }
 SPOT_FILES = {"tests/test_spot_training.py"}
 
@@ -255,3 +260,12 @@ def test_bad_threshold_is_rejected_with_the_fix(snapshot: Path, tmp_path: Path) 
     with pytest.raises(rendering.RenderError, match=r"0\.4 is out of range.*between 0\.5 and 1\.0"):
         rendering.render(dst, data, template=str(snapshot))
     assert not dst.exists()
+
+
+@pytest.mark.parametrize("stem", [a.stem for a in ANSWER_FILES])
+def test_local_runner_is_rendered_as_its_source(renders: dict[str, Path], stem: str) -> None:
+    answers = rendering.load_answers_file(renders[stem])
+    rendered = renders[stem] / "src" / package(answers) / "local_run"
+    for source in RUNNER_SOURCE.rglob("*.py"):
+        copy = rendered / source.relative_to(RUNNER_SOURCE)
+        assert copy.read_bytes() == source.read_bytes(), copy

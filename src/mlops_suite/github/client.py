@@ -115,18 +115,28 @@ class _BearerAuth(httpx.Auth):
 
 
 def _github_message(resp: httpx.Response) -> str:
+    """GitHub's message and any `errors` (objects or plain strings), or a short note for HTML."""
     try:
         body = resp.json()
     except ValueError:
+        if "html" in resp.headers.get("content-type", "") or resp.text.lstrip().startswith("<"):
+            return f"{resp.reason_phrase} (an HTML error page, not the API)"
         return resp.text[:200] or resp.reason_phrase
     if not isinstance(body, dict):
         return resp.reason_phrase
     message = str(body.get("message", resp.reason_phrase))
-    details = [
-        str(e.get("message") or e.get("code"))
-        for e in body.get("errors", [])
-        if isinstance(e, dict) and (e.get("message") or e.get("code"))
-    ]
+    details = []
+    errors = body.get("errors")
+    for e in errors if isinstance(errors, list) else []:
+        if isinstance(e, str) and e:
+            details.append(e)
+        elif isinstance(e, dict) and (e.get("message") or e.get("code")):
+            where = e.get("field")
+            text = str(e.get("message") or e.get("code"))
+            details.append(f"{where}: {text}" if where and not e.get("message") else text)
+    needs = resp.headers.get("x-accepted-github-permissions")
+    if resp.status_code == 403 and needs:
+        details.append(f"the token needs {needs.replace('=', ': ')}")
     return f"{message} ({'; '.join(details)})" if details else message
 
 
@@ -157,6 +167,7 @@ class GitHubClient:
     ) -> None:
         self.base_url = base_url.rstrip("/") + "/"
         self.retry = retry or RetryPolicy()
+        self.rate_limit_reset: float | None = None  # set when a success said none are left
         self._http = httpx.Client(
             base_url=self.base_url,
             auth=_BearerAuth(token),
@@ -191,6 +202,7 @@ class GitHubClient:
     ) -> Any:
         """Send one REST call with retries; return parsed JSON (None for 204) or raise."""
         attempt = 0
+        self._wait_for_quota(action)
         while True:
             wait: float | None
             try:
@@ -205,6 +217,7 @@ class GitHubClient:
                 wait = self.retry.backoff(attempt)
             else:
                 if resp.is_success:
+                    self._note_quota(resp)
                     return resp.json() if resp.content else None
                 limited = rate_limit_wait(resp)
                 if limited is not None:
@@ -231,6 +244,28 @@ class GitHubClient:
             self.retry.sleeps.append(wait)
             time.sleep(wait)
             attempt += 1
+
+    def _note_quota(self, resp: httpx.Response) -> None:
+        """Remember when the quota resets if this success used the last request of it."""
+        if resp.headers.get("x-ratelimit-remaining") != "0":
+            self.rate_limit_reset = None
+            return
+        try:
+            self.rate_limit_reset = float(resp.headers["x-ratelimit-reset"])
+        except (KeyError, ValueError):
+            self.rate_limit_reset = time.time() + 60.0
+
+    def _wait_for_quota(self, action: str) -> None:
+        """Before a call with no quota left, wait for the reset (within the deadline) or fail."""
+        if self.rate_limit_reset is None:
+            return
+        wait = max(self.rate_limit_reset - time.time(), 0.0) + 0.5
+        if wait > self.retry.max_rate_limit_wait or not self.retry.fits(wait):
+            raise RateLimited(action, None, f"no API quota left; the limit resets in {int(wait)}s")
+        logger.warning("GitHub quota used up, waiting", extra={"action": action, "wait_s": wait})
+        self.retry.sleeps.append(wait)
+        time.sleep(wait)
+        self.rate_limit_reset = None
 
     # --- repositories -----------------------------------------------------------------------
 
@@ -350,6 +385,55 @@ class GitHubClient:
             body,
         )
 
+    def grant_team(self, org: str, slug: str, owner: str, name: str, *, permission: str) -> None:
+        """Give team `slug` `permission` (pull, push, maintain, ...) on the repository."""
+        try:
+            self.call(
+                "PUT",
+                f"orgs/{org}/teams/{slug}/repos/{owner}/{name}",
+                f"give team {slug} {permission} access",
+                {"permission": permission},
+            )
+        except NotFound as exc:
+            raise NotFound(
+                exc.action,
+                exc.status,
+                f"team {slug!r} does not exist in {org}: create it or "
+                "configure an existing team slug",
+            ) from None
+
+    def get_environment(self, owner: str, name: str, environment: str) -> dict[str, Any]:
+        """The environment as GitHub stored it (protection rules included)."""
+        env: dict[str, Any] = self.call(
+            "GET",
+            f"repos/{owner}/{name}/environments/{environment}",
+            f"read environment {environment}",
+        )
+        return env
+
+    def get_oidc_subject(self, owner: str, name: str) -> dict[str, Any]:
+        """The repository's OIDC subject customization (``use_default``, ``include_claim_keys``)."""
+        sub: dict[str, Any] = self.call(
+            "GET",
+            f"repos/{owner}/{name}/actions/oidc/customization/sub",
+            "read the OIDC subject customization",
+        )
+        return sub
+
+    def set_oidc_subject(
+        self, owner: str, name: str, *, use_default: bool, claim_keys: list[str] | None = None
+    ) -> None:
+        """Set the repository's OIDC subject customization."""
+        body: dict[str, Any] = {"use_default": use_default}
+        if not use_default:
+            body["include_claim_keys"] = list(claim_keys or [])
+        self.call(
+            "PUT",
+            f"repos/{owner}/{name}/actions/oidc/customization/sub",
+            "set the OIDC subject customization",
+            body,
+        )
+
     def dispatch(self, owner: str, name: str, event_type: str, payload: Mapping[str, Any]) -> None:
         """Send a ``repository_dispatch`` event."""
         self.call(
@@ -389,6 +473,28 @@ def app_jwt(app_id: str, private_key_pem: str, *, now: float | None = None) -> s
     return f"{header}.{payload}.{_b64url(signature)}"
 
 
+@dataclass(frozen=True, repr=False)
+class Access:
+    """A token, and for an App installation token the permissions GitHub granted it."""
+
+    token: str
+    permissions: dict[str, str] | None = None  # None: a personal token, not known
+
+    def __repr__(self) -> str:
+        return f"Access(permissions={self.permissions!r})"
+
+    def missing(self, required: Mapping[str, str]) -> list[str]:
+        """The `name: level` entries of `required` this token lacks (none for a PAT)."""
+        if self.permissions is None:
+            return []
+        levels = ("read", "write", "admin")
+        return [
+            f"{name}: {level}"
+            for name, level in sorted(required.items())
+            if self.permissions.get(name) not in levels[levels.index(level) :]
+        ]
+
+
 def installation_token(
     app_id: str,
     private_key_pem: str,
@@ -398,7 +504,7 @@ def installation_token(
     base_url: str = DEFAULT_API_URL,
     retry: RetryPolicy | None = None,
     timeout: float = 10.0,
-) -> str:
+) -> Access:
     """Exchange the app's JWT for an installation token of the app's installation on `org`."""
     jwt = app_jwt(app_id, private_key_pem)
     with GitHubClient(jwt, base_url=base_url, retry=retry, timeout=timeout) as app:
@@ -410,7 +516,7 @@ def installation_token(
             f"app/installations/{installation_id}/access_tokens",
             "create installation token",
         )
-    return str(token["token"])
+    return Access(str(token["token"]), dict(token.get("permissions") or {}))
 
 
 @dataclass(frozen=True, repr=False)
@@ -461,6 +567,17 @@ class Credentials:
         timeout: float = 10.0,
     ) -> str:
         """Return a token for `org`: a fresh installation token for an App, else the PAT."""
+        return self.access_for(org, base_url=base_url, retry=retry, timeout=timeout).token
+
+    def access_for(
+        self,
+        org: str,
+        *,
+        base_url: str = DEFAULT_API_URL,
+        retry: RetryPolicy | None = None,
+        timeout: float = 10.0,
+    ) -> Access:
+        """Like `token_for`, with the permissions GitHub granted an App installation token."""
         if self.app_id and self.private_key:
             return installation_token(
                 self.app_id,
@@ -473,4 +590,4 @@ class Credentials:
             )
         if not self.token:
             raise ValueError("no GitHub credentials configured")
-        return self.token
+        return Access(self.token)

@@ -4,6 +4,15 @@ Every step is idempotent so a retried Create resumes: the repo is found by name 
 ours by its ownership topics, the push is skipped when the branch already exists, and variables,
 environments and protection are PUT/PATCHed to the same values. A repo this invocation created is
 deleted again when a later step fails, so nothing half-made is left behind silently.
+
+The ownership topics are set right after the create call; when that call's answer was lost (a
+timeout after GitHub made the repository) the repository has no topics yet. It is still
+recognised: the create call writes the ownership marker into the description atomically, and an
+empty repository that carries the marker and no topics is adopted and finished.
+
+Reviewer and owner teams get access to the repository before the environments are configured
+(GitHub silently drops a reviewer without access), and each environment is read back: a required
+reviewer GitHub dropped fails the request, naming the team.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from typing import Any, cast
 from dulwich.client import Urllib3HttpGitClient
 from dulwich.repo import MemoryRepo
 
-from mlops_suite.github.client import GitHubClient, GitHubError
+from mlops_suite.github.client import AlreadyExists, GitHubClient, GitHubError
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +43,33 @@ class PublishError(RuntimeError):
 
 class RepoConflict(PublishError):
     """The repository name is taken by a repository this project did not create."""
+
+
+# The GitHub App installation permissions publishing and the model-approval dispatch need;
+# docs/lambda.md lists the same, and a test holds both to what the GitHub double required.
+REQUIRED_PERMISSIONS: dict[str, str] = {
+    "actions": "read",
+    "administration": "write",
+    "contents": "write",
+    "environments": "write",
+    "members": "read",
+    "metadata": "read",
+    "variables": "write",
+    "workflows": "write",
+}
+
+SUBJECT_FORMATS = ("immutable", "name")
+
+
+def required_permissions(subject_format: str = "immutable") -> dict[str, str]:
+    """What the App needs; the name-only subject format also writes the OIDC customization."""
+    needed = dict(REQUIRED_PERMISSIONS)
+    if subject_format == "name":
+        needed["actions"] = "write"
+    return needed
+
+
+NAME_ONLY_CLAIM_KEYS = ["repo", "context"]  # GitHub's customization for repo:<org>/<repo>:...
 
 
 @dataclass(frozen=True)
@@ -58,6 +94,18 @@ class RepoSpec:
     environments: tuple[EnvironmentSpec, ...] = ()
     default_branch: str = "main"
     required_approvals: int = 1
+    team_access: tuple[tuple[str, str], ...] = ()  # (team slug, permission) before environments
+    oidc_subject_format: str = "immutable"  # or "name" (GitHub Enterprise Server)
+
+    @property
+    def marker(self) -> str:
+        """Ownership marker the create call writes into the description (atomic with creation)."""
+        return "[" + " ".join(self.ownership_topics) + "]"
+
+    @property
+    def created_description(self) -> str:
+        """The description with the marker, within GitHub's 350 characters."""
+        return f"{self.description[: 349 - len(self.marker)]} {self.marker}".strip()
 
     @property
     def full_name(self) -> str:
@@ -75,6 +123,7 @@ class PublishResult:
     default_branch: str
     created: bool
     pushed: bool
+    oidc_subject_prefix: str = ""
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -168,8 +217,23 @@ def is_owned(repo: dict[str, object], topics: tuple[str, ...]) -> bool:
     return isinstance(have, list) and all(t in have for t in topics)
 
 
+def _reviewer_ids(env: dict[str, Any]) -> set[int]:
+    """Team ids among an environment's required reviewers, as GitHub reports them."""
+    ids: set[int] = set()
+    for rule in env.get("protection_rules") or []:
+        if rule.get("type") != "required_reviewers":
+            continue
+        for reviewer in rule.get("reviewers") or []:
+            if reviewer.get("type") == "Team" and isinstance(reviewer.get("reviewer"), dict):
+                ids.add(int(reviewer["reviewer"]["id"]))
+    return ids
+
+
 def apply_settings(client: GitHubClient, spec: RepoSpec, checkpoint: Checkpoint) -> None:
-    """Set variables, environments and branch protection; safe to repeat."""
+    """Grant team access, set protection, environments (read back) and variables; repeatable."""
+    for slug, permission in spec.team_access:
+        checkpoint(f"team access {slug}")
+        client.grant_team(spec.org, slug, spec.org, spec.name, permission=permission)
     checkpoint("protect branch")
     client.protect_branch(
         spec.org, spec.name, spec.default_branch, approvals=spec.required_approvals
@@ -187,11 +251,58 @@ def apply_settings(client: GitHubClient, spec: RepoSpec, checkpoint: Checkpoint)
             reviewer_team_ids=[team_ids[s] for s in env.reviewer_teams],
             prevent_self_review=env.prevent_self_review,
         )
+        stored = _reviewer_ids(client.get_environment(spec.org, spec.name, env.name))
+        dropped = [s for s in env.reviewer_teams if team_ids[s] not in stored]
+        if dropped:
+            raise PublishError(
+                f"environment {env.name} of {spec.full_name} lacks its required reviewer team "
+                f"{', '.join(dropped)}: GitHub drops reviewers without access to the repository; "
+                "give the team access (the GitHub App needs Members: read and Administration: "
+                "write) or configure a team of this organisation"
+            )
         for var, value in env.variables.items():
             client.set_variable(spec.org, spec.name, var, value, environment=env.name)
     checkpoint("repository variables")
     for var, value in spec.variables.items():
         client.set_variable(spec.org, spec.name, var, value)
+
+
+def configure_oidc_subject(
+    client: GitHubClient, spec: RepoSpec, repo: dict[str, Any], checkpoint: Checkpoint
+) -> str:
+    """Make GitHub mint `sub` in the platform's format; return the prefix every role trusts.
+
+    ``immutable``: GitHub's default for repositories created since 2026-07-15,
+    ``repo:<org>@<owner id>/<repo>@<repo id>``; ``name``: ``repo:<org>/<repo>``, the form of GitHub
+    Enterprise Server, set explicitly with the ``repo`` and ``context`` claim keys so it holds
+    on either.
+    """
+    if spec.oidc_subject_format not in SUBJECT_FORMATS:
+        raise PublishError(
+            f"OIDC subject format {spec.oidc_subject_format!r} is not one of "
+            f"{', '.join(SUBJECT_FORMATS)}: fix the platform setting"
+        )
+    checkpoint("OIDC subject")
+    current = client.get_oidc_subject(spec.org, spec.name)
+    if spec.oidc_subject_format == "immutable":
+        if current.get("use_default") is not True:
+            client.set_oidc_subject(spec.org, spec.name, use_default=True)
+        owner = repo["owner"]
+        return f"repo:{owner['login']}@{int(owner['id'])}/{repo['name']}@{int(repo['id'])}"
+    if current.get("use_default") is not False or (
+        current.get("include_claim_keys") != NAME_ONLY_CLAIM_KEYS
+    ):
+        client.set_oidc_subject(
+            spec.org, spec.name, use_default=False, claim_keys=NAME_ONLY_CLAIM_KEYS
+        )
+    return f"repo:{repo['owner']['login']}/{repo['name']}"
+
+
+def _half_made_by_us(repo: dict[str, Any], spec: RepoSpec, token: str) -> bool:
+    """An empty, untopiced repository whose description carries our marker: our lost create."""
+    if repo.get("topics") or spec.marker not in str(repo.get("description") or ""):
+        return False
+    return not remote_branches(str(repo["clone_url"]), token)
 
 
 def publish(
@@ -210,18 +321,29 @@ def publish(
     checkpoint("look up repository")
     repo = client.get_repo(spec.org, spec.name)
     created = False
-    if repo is not None:
-        if not is_owned(repo, spec.ownership_topics):
+    if repo is None:
+        checkpoint("create repository")
+        try:
+            repo = client.create_org_repo(spec.org, spec.name, spec.created_description)
+            created = True
+        except AlreadyExists:
+            # Our own create may have succeeded with its answer lost (a retried POST then
+            # finds the name taken), or someone took the name meanwhile: look again.
+            repo = client.get_repo(spec.org, spec.name)
+            if repo is None:
+                raise
+    if not created:
+        if _half_made_by_us(repo, spec, token):
+            logger.warning("adopting a half-made repository", extra={"repo": spec.full_name})
+            created = True  # ours, and empty: finish it, or delete it again on failure
+        elif not is_owned(repo, spec.ownership_topics):
             raise RepoConflict(
                 f"repository {spec.full_name} already exists and was not created for this project "
                 f"(it lacks the topics {', '.join(spec.ownership_topics)}): choose another "
                 "repo_name, or delete or rename the existing repository"
             )
-        logger.info("resuming: repository exists and is ours", extra={"repo": spec.full_name})
-    else:
-        checkpoint("create repository")
-        repo = client.create_org_repo(spec.org, spec.name, spec.description)
-        created = True
+        else:
+            logger.info("resuming: repository exists and is ours", extra={"repo": spec.full_name})
     try:
         if created:
             client.set_topics(spec.org, spec.name, list(spec.ownership_topics))
@@ -243,6 +365,7 @@ def publish(
         timings["push"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         apply_settings(client, spec, checkpoint)
+        prefix = configure_oidc_subject(client, spec, repo, checkpoint)
         timings["settings"] = time.perf_counter() - t0
         checkpoint("finish")  # a caller that gave up meanwhile gets the rollback below
     except BaseException as exc:
@@ -256,6 +379,7 @@ def publish(
         default_branch=spec.default_branch,
         created=created,
         pushed=pushed,
+        oidc_subject_prefix=prefix,
         timings=timings,
     )
 

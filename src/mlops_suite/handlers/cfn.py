@@ -88,14 +88,46 @@ def short_reason(exc: BaseException) -> str:
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
 
 
+def deadline_of(context: LambdaContext | None) -> float | None:
+    """The Lambda's deadline as a ``time.monotonic()`` value (None without a context)."""
+    if context is None:
+        return None
+    return time.monotonic() + context.get_remaining_time_in_millis() / 1000.0
+
+
 def put_response(
-    url: str, body: Mapping[str, Any], *, attempts: int = 3, timeout: float = 10.0
+    url: str,
+    body: Mapping[str, Any],
+    *,
+    attempts: int = 3,
+    timeout: float = 10.0,
+    deadline: float | None = None,
 ) -> None:
-    """PUT `body` to the pre-signed ResponseURL, retrying transient failures."""
+    """PUT `body` to the pre-signed ResponseURL, retrying transient failures.
+
+    No try and no pause runs past `deadline` (``time.monotonic()``): a ResponseURL that accepts
+    the connection and never answers cannot keep the function alive past its timeout.
+    """
     data = json.dumps(body).encode("utf-8")
     if not url.startswith(("https://", "http://")):
         raise ValueError(f"ResponseURL must be http(s), got {url[:40]!r}")
+
+    def time_left() -> float:
+        # A quarter second in hand: the runtime stops the function at the deadline itself.
+        if deadline is None:
+            return timeout
+        return min(timeout, deadline - 0.25 - time.monotonic())
+
+    def pause(attempt: int) -> None:
+        wait = 0.5 * 2 ** (attempt - 1)
+        if time_left() <= wait + 0.1:
+            raise TimeoutError("no time left before the Lambda's deadline to retry the response")
+        time.sleep(wait)
+
     for attempt in range(1, attempts + 1):
+        per_try = time_left()
+        if per_try <= 0.05:
+            raise TimeoutError("no time left before the Lambda's deadline to send the response")
         # The pre-signed S3 URL is signed without a content type, so send an empty one.
         request = urllib.request.Request(  # noqa: S310 - scheme checked above
             url,
@@ -104,7 +136,7 @@ def put_response(
             headers={"Content-Type": "", "Content-Length": str(len(data))},
         )
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310
+            with urllib.request.urlopen(request, timeout=per_try) as resp:  # noqa: S310
                 resp.read()
             return
         except urllib.error.HTTPError as exc:
@@ -115,7 +147,7 @@ def put_response(
             )
             if attempt == attempts or exc.code < 500:
                 raise
-            time.sleep(0.5 * 2 ** (attempt - 1))
+            pause(attempt)
             continue
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             logger.warning(
@@ -124,7 +156,7 @@ def put_response(
             )
             if attempt == attempts:
                 raise
-            time.sleep(0.5 * 2 ** (attempt - 1))
+            pause(attempt)
 
 
 @dataclass
@@ -132,7 +164,8 @@ class Responder:
     """Sends the one response of a request; a deadline timer answers FAILED if work overruns."""
 
     raw_event: Mapping[str, Any]
-    sender: Callable[[str, Mapping[str, Any]], None] = field(default=put_response)
+    sender: Callable[..., None] = field(default=put_response)  # (url, body, *, deadline)
+    deadline: float | None = None  # time.monotonic() by which sending must have ended
     sent: dict[str, Any] | None = None
     stage: str = "starting"
     deadline_passed: threading.Event = field(default_factory=threading.Event)
@@ -174,7 +207,7 @@ class Responder:
             logger.error("event has no ResponseURL; nobody to answer")
             return True
         try:
-            self.sender(url, body)
+            self.sender(url, body, deadline=self.deadline)
         except Exception:
             logger.exception("the CloudFormation response could not be delivered")
         return True
@@ -229,11 +262,14 @@ def failed_physical_id(raw_event: Mapping[str, Any]) -> str:
 
 
 def answer_init_failure(
-    raw_event: Mapping[str, Any], exc: BaseException, sender: Callable[..., None] = put_response
+    raw_event: Mapping[str, Any],
+    exc: BaseException,
+    sender: Callable[..., None] = put_response,
+    context: LambdaContext | None = None,
 ) -> None:
     """Answer FAILED when the handler module could not even be imported."""
     logger.error("handler failed to initialise", exc_info=exc)
-    Responder(raw_event, sender=sender).respond(
+    Responder(raw_event, sender=sender, deadline=deadline_of(context)).respond(
         "FAILED",
         f"the Lambda failed to initialise ({type(exc).__name__}: {short_reason(exc)}); "
         "check the function's package and logs",

@@ -22,6 +22,6 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any] | None:
     try:
         from mlops_suite.handlers import clone_repo_flow
     except Exception as exc:  # any import-time failure must still reach CloudFormation
-        cfn.answer_init_failure(event, exc)
+        cfn.answer_init_failure(event, exc, context=context)
         return None
     return clone_repo_flow.handle(event, context)

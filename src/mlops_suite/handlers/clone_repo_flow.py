@@ -26,8 +26,10 @@ from mlops_suite.github.publish import (
     PublishError,
     RepoSpec,
     apply_settings,
+    configure_oidc_subject,
     is_owned,
     publish,
+    required_permissions,
 )
 from mlops_suite.handlers import cfn, templates
 from mlops_suite.handlers.config import Settings, load_credentials, load_settings
@@ -114,6 +116,10 @@ def repo_spec(req: RepoRequest, answers: Mapping[str, Any], settings: Settings) 
         ),
         "REPO_KIND": req.repo_kind,
     }
+    # The owner team works in the repository; the prod reviewers only need to see it, but
+    # GitHub drops an environment reviewer without access.
+    access = {str(answers["owner"]): "maintain"}
+    access.setdefault(settings.prod_reviewer_team, "pull")
     return RepoSpec(
         org=req.github_org,
         name=req.repo_name,
@@ -121,16 +127,21 @@ def repo_spec(req: RepoRequest, answers: Mapping[str, Any], settings: Settings) 
         ownership_topics=(OWNERSHIP_TOPIC, project_id),
         variables=variables,
         environments=envs,
+        team_access=tuple(access.items()),
+        oidc_subject_format=settings.oidc_subject_format,
     )
 
 
-def _data(full_name: str, html_url: str, clone_url: str, branch: str) -> dict[str, str]:
+def _data(
+    full_name: str, html_url: str, clone_url: str, branch: str, subject_prefix: str
+) -> dict[str, str]:
     return {
         "FullName": full_name,
         "Name": full_name.split("/", 1)[1],
         "RepoUrl": html_url,
         "CloneUrl": clone_url,
         "DefaultBranch": branch,
+        "OidcSubjectPrefix": subject_prefix,
     }
 
 
@@ -158,10 +169,19 @@ class Flow:
         settings = self._settings()
         self.checkpoint("authenticate to GitHub")
         retry = RetryPolicy(deadline=self.deadline)
-        token = load_credentials(settings).token_for(
+        access = load_credentials(settings).access_for(
             settings.github_org, base_url=settings.github_api_url, retry=retry
         )
-        return GitHubClient(token, base_url=settings.github_api_url, retry=retry), token
+        missing = access.missing(required_permissions(settings.oidc_subject_format))
+        if missing:
+            raise PublishError(
+                f"the GitHub App's installation on {settings.github_org} lacks the permissions "
+                f"{', '.join(missing)}: grant them in the App's settings and have an organisation "
+                "owner accept them (docs/lambda.md lists what the App needs)"
+            )
+        return GitHubClient(access.token, base_url=settings.github_api_url, retry=retry), (
+            access.token
+        )
 
     def _request(self, properties: Mapping[str, Any]) -> tuple[RepoRequest, Path]:
         settings = self._settings()
@@ -206,7 +226,13 @@ class Flow:
         verb = "created" if result.created else "resumed and completed"
         return Outcome(
             result.full_name,
-            _data(result.full_name, result.html_url, result.clone_url, result.default_branch),
+            _data(
+                result.full_name,
+                result.html_url,
+                result.clone_url,
+                result.default_branch,
+                result.oidc_subject_prefix,
+            ),
             f"{verb} {result.full_name}",
         )
 
@@ -240,9 +266,16 @@ class Flow:
                     "change its settings"
                 )
             apply_settings(client, spec, self.checkpoint)
+            prefix = configure_oidc_subject(client, spec, repo, self.checkpoint)
         return Outcome(
             physical,
-            _data(physical, str(repo["html_url"]), str(repo["clone_url"]), spec.default_branch),
+            _data(
+                physical,
+                str(repo["html_url"]),
+                str(repo["clone_url"]),
+                spec.default_branch,
+                prefix,
+            ),
             f"updated the settings of {physical}",
         )
 
@@ -251,7 +284,9 @@ class Flow:
         if not FULL_NAME_PATTERN.match(physical):
             return Outcome(physical, {}, "nothing to delete: no repository was created")
         try:
-            archive = parse_bool(ARCHIVE_ON_DELETE, event.properties.get(ARCHIVE_ON_DELETE, ""))
+            archive = parse_bool(
+                ARCHIVE_ON_DELETE, event.properties.get(ARCHIVE_ON_DELETE, "false")
+            )
         except ValueError:
             archive = False
         if not archive:
@@ -282,10 +317,10 @@ def handle(
     raw_event: Mapping[str, Any],
     context: Any,
     *,
-    sender: Callable[[str, Mapping[str, Any]], None] = cfn.put_response,
+    sender: Callable[..., None] = cfn.put_response,
 ) -> dict[str, Any] | None:
     """Run one request and answer CloudFormation exactly once; return the response sent."""
-    responder = cfn.Responder(raw_event, sender=sender)
+    responder = cfn.Responder(raw_event, sender=sender, deadline=cfn.deadline_of(context))
     failed_id = cfn.failed_physical_id(raw_event)
     try:
         event = cfn.CfnEvent.parse(raw_event)

@@ -1,6 +1,8 @@
 """Lambda configuration, read when a request arrives (never at import).
 
 Environment: ``MLOPS_SUITE_GITHUB_API_URL`` (default https://api.github.com),
+``MLOPS_SUITE_GITHUB_OIDC_SUBJECT_FORMAT`` (``immutable``, the default, or ``name`` for GitHub
+Enterprise Server: the form of the OIDC subject the clone-repo Lambda configures and reports),
 ``MLOPS_SUITE_TEMPLATE_DIR`` (tests), ``MLOPS_SUITE_RESPONSE_MARGIN_S``. Everything else comes from
 the SSM parameters named in names.json, and the GitHub credentials from Secrets Manager.
 """
@@ -19,6 +21,7 @@ from mlops_suite.github.client import DEFAULT_API_URL, Credentials
 logger = logging.getLogger(__name__)
 
 ENV_API_URL = "MLOPS_SUITE_GITHUB_API_URL"
+ENV_SUBJECT_FORMAT = "MLOPS_SUITE_GITHUB_OIDC_SUBJECT_FORMAT"
 SSM_KEYS = (
     "github_org",
     "github_app_secret_arn",
@@ -26,6 +29,7 @@ SSM_KEYS = (
     "suite_git_url",
     "suite_release",
 )
+SUBJECT_FORMATS = ("immutable", "name")
 
 
 class ConfigError(RuntimeError):
@@ -43,6 +47,7 @@ class Settings:
     suite_git_url: str
     suite_release: str
     region: str
+    oidc_subject_format: str = "immutable"
 
 
 def aws_client(service: str, region: str | None) -> Any:
@@ -75,7 +80,14 @@ def load_settings(environ: Mapping[str, str] = os.environ, ssm: Any = None) -> S
             f"SSM parameters {missing} are missing in {region}: the platform's Terraform "
             "(platform/modules/ssm) writes them; apply it before creating projects"
         )
+    subject_format = environ.get(ENV_SUBJECT_FORMAT) or "immutable"
+    if subject_format not in SUBJECT_FORMATS:
+        raise ConfigError(
+            f"{ENV_SUBJECT_FORMAT} is {subject_format!r}: use 'immutable' (github.com) or "
+            "'name' (GitHub Enterprise Server)"
+        )
     return Settings(
+        oidc_subject_format=subject_format,
         github_org=values["github_org"],
         github_api_url=environ.get(ENV_API_URL) or DEFAULT_API_URL,
         secret_arn=values["github_app_secret_arn"],

@@ -7,7 +7,10 @@ is the one place that maps them, so the templates' contract tests can import it.
 * ``ServiceToken``: the clone-repo Lambda's ARN (CloudFormation's own property).
 * every askable question of ``copier.yml`` under its answer name (``repo_kind``, ``project_name``,
   ``owner``, ``dev_account_id``, ``sagemaker_project_id``, ...), as strings (CloudFormation sends
-  strings; Copier casts them by the question's type and runs its validators).
+  strings). Typed answers are parsed strictly by the question's type before Copier sees them:
+  ``bool`` is exactly ``"true"`` or ``"false"``, ``int`` digits with an optional sign, ``float``
+  a plain decimal number; anything else (``"maybe"``, ``"1.5"`` for a bool, ``" true "``) is
+  rejected naming the property and the value. Copier then runs its validators.
 * ``repo_name`` (optional): repository name; defaults to ``project_name``.
 * ``archive_on_delete`` (optional, ``"true"``/``"false"``, default false): archive the repository
   when the stack is deleted. The code is never deleted.
@@ -87,16 +90,36 @@ def property_names(questions: Mapping[str, Mapping[str, Any]]) -> list[str]:
     return [*askable(questions), *HANDLER_PROPERTIES]
 
 
+INT = re.compile(r"^[-+]?[0-9]+$")
+FLOAT = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$")
+
+
 def parse_bool(name: str, value: Any) -> bool:
-    """Parse CloudFormation's string booleans."""
+    """Parse CloudFormation's string booleans: exactly "true" or "false"."""
     if isinstance(value, bool):
         return value
-    text = str(value).strip().lower()
-    if text in ("true", "yes", "1"):
-        return True
-    if text in ("false", "no", "0", ""):
-        return False
+    if value in ("true", "false"):
+        return bool(value == "true")
     raise PropertyError(f'{name} is "{value}": use "true" or "false"')
+
+
+def parse_typed(name: str, value: Any, kind: str) -> Any:
+    """Parse one answer by its Copier question type; reject, naming the value, what is not."""
+    if kind == "bool":
+        return parse_bool(name, value)
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and INT.match(value):
+            return int(value)
+        raise PropertyError(f'{name} is "{value}": use a whole number, e.g. "3"')
+    if kind == "float":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str) and FLOAT.match(value):
+            return float(value)
+        raise PropertyError(f'{name} is "{value}": use a decimal number, e.g. "0.8"')
+    return value
 
 
 def repo_request(
@@ -122,7 +145,7 @@ def repo_request(
             continue
         if isinstance(value, Mapping | list):
             raise PropertyError(f"property {key} must be a string, got a {type(value).__name__}")
-        answers[name] = value
+        answers[name] = parse_typed(key, value, str(questions[name].get("type") or "str"))
     if unknown:
         raise PropertyError(
             f"unknown properties {sorted(unknown)}: use Copier answer names "
