@@ -132,6 +132,7 @@ def run_local(
     parameters: dict[str, str] | None = None,
     workdir: Path | None = None,
     cache_dir: Path | None = None,
+    images: dict[str, Path] | None = None,
 ) -> LocalRunResult:
     """Build the definition and execute it here; return the LocalRunResult.
 
@@ -158,6 +159,7 @@ def run_local(
         parameters=values,
         pipeline_name=settings.PIPELINE_NAME,
         cache_dir=cache_dir,
+        images=images,
     )
     result: LocalRunResult = runner.run()
     return result
@@ -239,11 +241,21 @@ def run_pipeline(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--cache-dir", type=Path, help="with --local: reuse unchanged cached steps from here"
     )
+    parser.add_argument(
+        "--image", action="append", default=[], metavar="URI=DIR",
+        help="with --local: the folder holding an image-only job's programs (train, serve)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     from ..local_run import LocalRunError, PipelineFailed
 
     try:
         params = parse_parameters(args.parameter)
+        images = {}
+        for pair in args.image:
+            uri, sep, folder = pair.partition("=")
+            if not (sep and uri and folder):
+                raise UsageError(f"--image {pair!r} is not URI=DIR, e.g. <image uri>=../byoc/bin")
+            images[uri] = Path(folder)
         if args.embedded_aws and not args.local:
             raise UsageError("--embedded-aws only works with --local")
         if args.local:
@@ -256,6 +268,7 @@ def run_pipeline(argv: list[str] | None = None) -> int:
                     params,
                     args.workdir,
                     args.cache_dir,
+                    images,
                 )
                 report_local(result)
             return 0
