@@ -60,6 +60,7 @@ COMMON_FILES |= {
     for path in RUNNER_SOURCE.rglob("*.py")
 }
 SPOT_FILES = {"tests/test_spot_training.py"}
+BYOC_FILES = {"tests/test_byoc_local_run.py"}  # with training_image_uri: the project's own image
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -103,6 +104,7 @@ def test_there_are_at_least_three_answer_sets() -> None:
 def test_file_set(renders: dict[str, Path], stem: str) -> None:
     answers = rendering.load_answers_file(renders[stem])
     expected = COMMON_FILES | (SPOT_FILES if answers["use_spot_training"] else set())
+    expected |= BYOC_FILES if answers.get("training_image_uri") else set()
     assert files(renders[stem]) == {f.replace("PKG", package(answers)) for f in expected}
 
 
