@@ -12,7 +12,10 @@ ROLE_ENV = "SAGEMAKER_EXECUTION_ROLE_ARN"
 # What an offline definition (get-pipeline-definition without --upload) puts where the account's
 # values would be: named as placeholders, so nobody mistakes the JSON for a deployable one.
 PLACEHOLDER_ACCOUNT = "000000000000"
-PLACEHOLDER_ROLE = f"arn:aws:iam::{PLACEHOLDER_ACCOUNT}:role/PLACEHOLDER-execution-role"
+PLACEHOLDER_ROLE = (
+    f"arn:{settings.partition(settings.REGION)}:iam::{PLACEHOLDER_ACCOUNT}"
+    ":role/PLACEHOLDER-execution-role"
+)
 
 
 class UsageError(RuntimeError):
@@ -147,7 +150,9 @@ def placeholder_network(region: str) -> JobNetwork:
     return JobNetwork(
         subnets=["subnet-PLACEHOLDER"],
         security_group_ids=["sg-PLACEHOLDER"],
-        kms_key_arn=f"arn:aws:kms:{region}:{PLACEHOLDER_ACCOUNT}:key/PLACEHOLDER",
+        kms_key_arn=(
+            f"arn:{settings.partition(region)}:kms:{region}:{PLACEHOLDER_ACCOUNT}:key/PLACEHOLDER"
+        ),
     )
 
 

@@ -77,13 +77,23 @@ class Package:
     status: str
 
 
+def partition(region: str) -> str:
+    """The AWS partition of `region`, for ARNs (aws, aws-us-gov or aws-cn)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def check_arn(arn: str, project: Project) -> int:
     """Return the version of `arn`; ReleaseError unless it is a package of the project's group."""
     match = ARN.match(arn)
     if not match:
         raise ReleaseError(
             f"{arn!r} is not a versioned model package ARN: use "
-            f"arn:aws:sagemaker:{project.region}:{project.dev_account_id}:model-package/"
+            f"arn:{partition(project.region)}:sagemaker:{project.region}:{project.dev_account_id}"
+            ":model-package/"
             f"{project.group}/<version>, or {LATEST!r}"
         )
     _, region, account, group, version = match.groups()

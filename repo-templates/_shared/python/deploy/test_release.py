@@ -15,14 +15,16 @@ from {{ module_name }} import release, settings
 
 PROJECT = release.Project.from_settings()
 GROUP_ARN = (
-    f"arn:aws:sagemaker:{settings.REGION}:{settings.DEV_ACCOUNT_ID}:"
+    f"arn:{release.partition(settings.REGION)}:sagemaker:{settings.REGION}:"
+    f"{settings.DEV_ACCOUNT_ID}:"
     f"model-package-group/{settings.MODEL_PACKAGE_GROUP}"
 )
 
 
 def package_arn(version: int, group: str = settings.MODEL_PACKAGE_GROUP) -> str:
     return (
-        f"arn:aws:sagemaker:{settings.REGION}:{settings.DEV_ACCOUNT_ID}:"
+        f"arn:{release.partition(settings.REGION)}:sagemaker:{settings.REGION}:"
+        f"{settings.DEV_ACCOUNT_ID}:"
         f"model-package/{group}/{version}"
     )
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from {{ module_name }} import deploy, settings
+from {{ module_name }}.release import partition
 
 FAKE = """#!@PYTHON@
 import json, sys
@@ -39,7 +40,7 @@ elif cmd == "apply":
 
 def arn(version: int) -> str:
     return (
-        f"arn:aws:sagemaker:{settings.REGION}:{settings.DEV_ACCOUNT_ID}:"
+        f"arn:{partition(settings.REGION)}:sagemaker:{settings.REGION}:{settings.DEV_ACCOUNT_ID}:"
         f"model-package/{settings.MODEL_PACKAGE_GROUP}/{version}"
     )
 
