@@ -53,8 +53,11 @@ def terraform(session: nox.Session) -> None:
         session.run(binary, "init", "-backend=false", "-input=false", "-no-color", external=True,
                     env=env)  # fmt: skip
         session.run(binary, "validate", "-no-color", external=True, env=env)
-        if session.posargs:
-            session.run(binary, "test", "-no-color", *session.posargs, external=True, env=env)
+        # `nox -- <args>` also reaches pytest (the suite passes `-q -m ...`): take only
+        # terraform test's own flags from it.
+        tf_args = [a for a in session.posargs if a.startswith(("-filter=", "-var"))]
+        if tf_args:
+            session.run(binary, "test", "-no-color", *tf_args, external=True, env=env)
             return
         unit = [f"-filter={p.as_posix()}" for p in sorted(Path("tests").glob("*.tftest.hcl"))
                 if p.name != "environments.tftest.hcl"]  # fmt: skip
