@@ -652,6 +652,6 @@ def iam_analysis(session: nox.Session) -> None:
 @nox.session(tags=["iac"])
 def iac_policy(session: nox.Session) -> None:
     """The IaC policy tests alone (tests/iac: IAM, OIDC trust, buckets, names, roots, READMEs)."""
-    session.install("-e", ".", "pytest>=8", "python-hcl2>=7")
+    session.install("-e", ".[lambda]", "pytest>=8", "python-hcl2>=7")
     # --confcutdir: tests/iac needs the package (names, CFN YAML), not the suite-wide fixtures.
     session.run("pytest", "--confcutdir=tests/iac", *(session.posargs or ["-q", "tests/iac"]))
