@@ -131,6 +131,27 @@ def full_check_set(kind: str) -> str:
     return found.group(1) if found else (sets[0].stem if sets else "")
 
 
+def runs_pipeline(kind: str) -> bool:
+    """Whether a kind runs a SageMaker pipeline (kind.yml `pipeline:` is not null)."""
+    text = (ROOT / "repo-templates" / kind / "kind.yml").read_text(encoding="utf-8")
+    return re.search(r"^pipeline:[ \t]*(null|~)[ \t]*$", text, flags=re.MULTILINE) is None
+
+
+def _check_local_run_marked(session: nox.Session, kind: str, repo: Path, python: Path) -> None:
+    """Fail unless the `local_run` marker selects tests in `repo` (the other sets deselect them).
+
+    An end-to-end run left unmarked would run for every answer set, and the budget with it.
+    """
+    with session.chdir(repo):
+        out = session.run(str(python), "-m", "pytest", "--collect-only", "-q", "-m", "local_run",
+                          external=True, success_codes=[0, 5], silent=True)  # fmt: skip
+    if "no tests collected" in str(out):
+        session.error(
+            f"{kind}: no test in the rendered repo is marked local_run, so every answer set runs"
+            " the end-to-end local run; mark it (pytestmark = pytest.mark.local_run)"
+        )
+
+
 def _render_and_check(
     session: nox.Session,
     kind: str,
@@ -179,6 +200,8 @@ def _render_and_check(
         with session.chdir(dst):
             session.run("nox", "--envdir", str(envdir), *posargs, env=run_env)
         tests_python = envdir / "tests" / "bin" / "python"
+        if answers.stem == full and len(sets) > 1 and runs_pipeline(kind):
+            _check_local_run_marked(session, kind, dst, tests_python)
         if versions_of and tests_python.exists():
             out = session.run(str(tests_python), "-c", VERSIONS, *versions_of, silent=True,
                               external=True)  # fmt: skip

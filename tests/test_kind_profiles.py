@@ -119,3 +119,8 @@ def test_the_render_session_runs_the_full_checks_of_an_existing_answer_set(kind:
         f"{profile.root / kinds.PROFILE}: full_check {expected!r} is none of {stems}"
     )
     assert load_noxfile().full_check_set(kind) == expected
+
+
+@pytest.mark.parametrize("kind", rendering.kinds())
+def test_the_render_session_knows_which_kinds_run_a_pipeline(kind: str) -> None:
+    assert load_noxfile().runs_pipeline(kind) == (kinds.load(kind).pipeline is not None)

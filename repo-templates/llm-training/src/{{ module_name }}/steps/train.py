@@ -60,6 +60,9 @@ class TrainConfig:
     max_length: int = 256
     max_steps: int = -1
     warmup_steps: int = 0
+    # Gradients are clipped to this norm (0 turns it off), as transformers' Trainer does: without
+    # it one large step can undo an epoch of training, and a run's quality depends on its seed.
+    max_grad_norm: float = 1.0
     checkpoint_every: int = 50
     seed: int = 42
     precision: str = "auto"
@@ -80,6 +83,10 @@ class TrainConfig:
             raise HyperparameterError(
                 f"epochs={self.epochs}, batch_size={self.batch_size}, max_length="
                 f"{self.max_length}: use epochs and batch_size of 1 or more and max_length of 8+"
+            )
+        if self.max_grad_norm < 0:
+            raise HyperparameterError(
+                f"max_grad_norm={self.max_grad_norm}: use 0 (no clipping) or a positive norm"
             )
         if self.precision not in ("auto", "fp32", "bf16", "fp16"):
             raise HyperparameterError(f"precision={self.precision!r}: use auto, fp32, bf16 or fp16")
@@ -381,6 +388,9 @@ def train(
                 loss = wrapped(**batch).loss
             optimizer.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
+            if config.max_grad_norm > 0:
+                scaler.unscale_(optimizer)  # clip the true gradients, not the fp16-scaled ones
+                torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
             scaler.step(optimizer)
             scaler.update()
             scheduler.step()
@@ -441,6 +451,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max_length", type=int, default=defaults.max_length)
     parser.add_argument("--max_steps", type=int, default=defaults.max_steps)
     parser.add_argument("--warmup_steps", type=int, default=defaults.warmup_steps)
+    parser.add_argument("--max_grad_norm", type=float, default=defaults.max_grad_norm)
     parser.add_argument("--checkpoint_every", type=int, default=defaults.checkpoint_every)
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--precision", default=defaults.precision)
