@@ -98,7 +98,8 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the suite's pytest: questionnaire, renders, handlers, contracts."""
     session.install("-e", ".[lambda,test]")
-    session.run("pytest", *(session.posargs or ["-q", "tests", "--ignore=tests/workflows"]))
+    default = ["-q", "tests", "--ignore=tests/workflows", "-m", "not rendered_repo"]
+    session.run("pytest", *(session.posargs or default))
 
 
 # --- repository templates -------------------------------------------------------------------------
@@ -129,6 +130,13 @@ def full_check_set(kind: str) -> str:
     found = re.search(r"^full_check:\s*['\"]?([\w.-]+)", text, flags=re.MULTILINE)
     sets = answer_sets(kind)
     return found.group(1) if found else (sets[0].stem if sets else "")
+
+
+def rendered_tests(kind: str) -> list[str]:
+    """Return kind.yml's `rendered_tests` (a block list of suite test files)."""
+    text = (ROOT / "repo-templates" / kind / "kind.yml").read_text(encoding="utf-8")
+    block = re.search(r"^rendered_tests:[ \t]*\n((?:[ \t]+-[^\n]*\n?)+)", text, flags=re.MULTILINE)
+    return re.findall(r"-\s*['\"]?([\w/.-]+)", block.group(1)) if block else []
 
 
 def runs_pipeline(kind: str) -> bool:
@@ -202,6 +210,12 @@ def _render_and_check(
         tests_python = envdir / "tests" / "bin" / "python"
         if answers.stem == full and len(sets) > 1 and runs_pipeline(kind):
             _check_local_run_marked(session, kind, dst, tests_python)
+        if answers.stem == full and rendered_tests(kind):
+            # Suite tests that change a rendered repo and run its tests, in the rendered venv.
+            session.install("-e", ".[lambda,test]")
+            session.run("pytest", "-q", "-p", "no:cacheprovider", "-m", "rendered_repo",
+                        *rendered_tests(kind),
+                        env={"MLOPS_SUITE_RENDERED_PYTHON": str(tests_python)})  # fmt: skip
         if versions_of and tests_python.exists():
             out = session.run(str(tests_python), "-c", VERSIONS, *versions_of, silent=True,
                               external=True)  # fmt: skip

@@ -65,6 +65,8 @@ def test_a_minimal_profile_loads_with_defaults(tmp_path: Path) -> None:
         ({"files": [{"file": "x"}]}, "is neither a path nor"),
         ({"repository_variables": {"AWS_REGION": "x"}}, r"\['AWS_REGION'\] are set for every"),
         ({"bad_answers": [{"answer": "x"}]}, "needs exactly answer, value, message"),
+        ({"rendered_tests": ["own_data.py"]}, "entry 'own_data.py' is no suite test file"),
+        ({"rendered_tests": "tests/x.py"}, "rendered_tests is 'tests/x.py'; use a list"),
     ],
 )
 def test_a_bad_profile_is_refused_by_name(
@@ -124,3 +126,11 @@ def test_the_render_session_runs_the_full_checks_of_an_existing_answer_set(kind:
 @pytest.mark.parametrize("kind", rendering.kinds())
 def test_the_render_session_knows_which_kinds_run_a_pipeline(kind: str) -> None:
     assert load_noxfile().runs_pipeline(kind) == (kinds.load(kind).pipeline is not None)
+
+
+@pytest.mark.parametrize("kind", rendering.kinds())
+def test_the_render_session_runs_the_kinds_rendered_tests(kind: str) -> None:
+    expected = list(kinds.load(kind).rendered_tests)
+    assert load_noxfile().rendered_tests(kind) == expected
+    for test in expected:
+        assert (rendering.SUITE_ROOT / test).is_file(), f"{kind}: rendered_tests {test} is missing"

@@ -9,6 +9,7 @@ tests and the demo read it here instead of listing kinds, variables or files.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,7 @@ PROFILE_KEYS = frozenset(
         "settings_answers",
         "bad_answers",
         "full_check",
+        "rendered_tests",
     }
 )
 
@@ -112,6 +114,9 @@ class Kind:
     bad_answers: tuple[BadAnswer, ...] = ()
     # The answer set whose render runs every check, the end-to-end local run included.
     full_check: str | None = None
+    # Suite test files (marked rendered_repo) that the render session runs against the rendered
+    # full-check repository's venv: checks that change a rendered repo, then run its own tests.
+    rendered_tests: tuple[str, ...] = ()
 
     def expected_files(self, answers: Mapping[str, Any]) -> set[str]:
         """Return every path a render with `answers` must produce (and nothing else)."""
@@ -283,7 +288,24 @@ def load(kind: str, template: Path = rendering.SUITE_ROOT) -> Kind:
         },
         bad_answers=tuple(bad_answers),
         full_check=str(data["full_check"]) if data.get("full_check") else None,
+        rendered_tests=_rendered_tests(path, data.get("rendered_tests", [])),
     )
+
+
+def _rendered_tests(path: Path, value: Any) -> tuple[str, ...]:
+    """Check `rendered_tests`: suite test files, relative to the suite's root.
+
+    Only their form: a packaged template (the Lambda's, a render snapshot) has no tests/.
+    """
+    if not isinstance(value, list):
+        raise KindError(f"{path}: rendered_tests is {value!r}; use a list of tests/... files")
+    for entry in value:
+        if not re.fullmatch(r"tests/[\w/.-]+\.py", str(entry)):
+            raise KindError(
+                f"{path}: rendered_tests entry {entry!r} is no suite test file; "
+                "name one under tests/, e.g. tests/templates/test_<kind>_own_data.py"
+            )
+    return tuple(str(e) for e in value)
 
 
 def all_kinds(template: Path = rendering.SUITE_ROOT) -> list[Kind]:

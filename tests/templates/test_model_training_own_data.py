@@ -3,7 +3,9 @@
 The rendered repository names its data once (settings.py: SAMPLE_INPUT, LABEL_COLUMN,
 DROP_COLUMNS). This test swaps in a synthetic CSV with another label column and an id column
 through that block alone, then runs the rendered repository's own test suite in its own venv.
-It takes minutes (a venv, two local pipeline runs), so it runs when MLOPS_SUITE_RENDERED_TESTS=1.
+It needs the rendered repository's dependencies, so it runs in `nox -s "render(model-training)"`
+(kind.yml rendered_tests), in the venv that session built for the rendered repos; the `tests`
+session deselects it (marker rendered_repo).
 """
 
 from __future__ import annotations
@@ -23,12 +25,21 @@ from mlops_suite import rendering
 
 ROOT = rendering.SUITE_ROOT
 ANSWERS = ROOT / "tests" / "answers" / "model-training-minimal.yml"
-ENABLE = "MLOPS_SUITE_RENDERED_TESTS"
+PYTHON = "MLOPS_SUITE_RENDERED_PYTHON"
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get(ENABLE) != "1",
-    reason=f"rendered repo's own tests with swapped data: set {ENABLE}=1 (takes minutes)",
-)
+pytestmark = pytest.mark.rendered_repo
+
+
+@pytest.fixture
+def rendered_python() -> str:
+    """The rendered repos' tests venv (its python), from the render session."""
+    python = os.environ.get(PYTHON, "")
+    if not Path(python).is_file():
+        pytest.fail(
+            f"{PYTHON}={python!r} is no interpreter: run this through "
+            '`nox -s "render(model-training)"`, which sets it to the rendered repos\' venv'
+        )
+    return python
 
 
 def write_synthetic_csv(path: Path, rows: int = 400, seed: int = 3) -> None:
@@ -53,7 +64,9 @@ def set_constant(settings: Path, name: str, value: str) -> None:
     settings.write_text(new, encoding="utf-8")
 
 
-def test_rendered_repo_passes_its_tests_with_another_csv_and_label(tmp_path: Path) -> None:
+def test_rendered_repo_passes_its_tests_with_another_csv_and_label(
+    tmp_path: Path, rendered_python: str
+) -> None:
     uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
     assert Path(uv).exists() or shutil.which(uv), "uv is needed: it is a dev dependency"
     snapshot = rendering.snapshot(tmp_path / "suite")
@@ -72,8 +85,7 @@ def test_rendered_repo_passes_its_tests_with_another_csv_and_label(tmp_path: Pat
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
     run = {"cwd": repo, "env": env, "check": True}
-    subprocess.run([uv, "venv", "-q", ".venv"], **run)  # type: ignore[call-overload]
-    python = str(repo / ".venv" / "bin" / "python")
+    python = rendered_python
     subprocess.run(  # type: ignore[call-overload]
         [uv, "pip", "install", "-q", "-p", python, "-e", ".[dev]"], **run
     )
