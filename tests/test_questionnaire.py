@@ -87,6 +87,22 @@ GOOD_AND_BAD = [
         "e.g. p-abcdef012345",
     ),
     ("description", ["Short", ""], ["x" * 201], "at most 200 characters"),
+    (
+        "training_image_uri",
+        [
+            "",
+            "111111111111.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-p-abcdef012345/training:git-1",
+            "111111111111.dkr.ecr.cn-north-1.amazonaws.com.cn/team/train@sha256:" + "a" * 64,
+        ],
+        [
+            "training:latest",
+            "111111111111.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-p-abcdef012345/training",
+            "docker.io/library/python:3.11",
+            "1111.dkr.ecr.eu-west-1.amazonaws.com/x:1",
+            "111111111111.dkr.ecr.eu-west-1.amazonaws.com/x@sha256:abc",
+        ],
+        "use an ECR image URI with a tag or digest",
+    ),
 ]
 
 
