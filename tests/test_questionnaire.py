@@ -87,6 +87,22 @@ GOOD_AND_BAD = [
         "e.g. p-abcdef012345",
     ),
     ("description", ["Short", ""], ["x" * 201], "at most 200 characters"),
+    (
+        "training_image_uri",
+        [
+            "",
+            "111111111111.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-p-abcdef012345/training:git-1",
+            "111111111111.dkr.ecr.cn-north-1.amazonaws.com.cn/team/train@sha256:" + "a" * 64,
+        ],
+        [
+            "training:latest",
+            "111111111111.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-p-abcdef012345/training",
+            "docker.io/library/python:3.11",
+            "1111.dkr.ecr.eu-west-1.amazonaws.com/x:1",
+            "111111111111.dkr.ecr.eu-west-1.amazonaws.com/x@sha256:abc",
+        ],
+        "use an ECR image URI with a tag or digest",
+    ),
 ]
 
 
@@ -253,3 +269,17 @@ def test_cli_render_reports_bad_answers(
     assert code == 2
     assert 'Invalid project name "Bad Name"' in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_training_image_with_spot_training_is_rejected_with_the_fix(tmp_path: Path) -> None:
+    """The byoc training image does not resume from checkpoints: the pair names the way out."""
+    snapshot = rendering.snapshot(tmp_path / "suite")
+    image = load_answer_set("model-training-with-byoc-image")["training_image_uri"]
+    dst = tmp_path / "bad"
+    with pytest.raises(rendering.RenderError) as err:
+        render(snapshot, dst, training_image_uri=image, use_spot_training=True)
+    message = str(err.value)
+    assert f'Training image "{image}" with spot training' in message
+    assert "answer use_spot_training=false, or leave training_image_uri empty" in message
+    assert not dst.exists()
+    render(snapshot, tmp_path / "good", training_image_uri=image, use_spot_training=False)

@@ -15,7 +15,8 @@ def _known(iac: Iac, literal: str) -> bool:
     known = set(iac.names["ssm_parameters"].values()) | {
         p for p in iac.names["patterns"].values() if p.startswith("/mlops-suite/")
     }
-    shaped = re.sub(r"\$\{[^}]+\}|\{\w+\}", "{x}", literal.rstrip("."))
+    # A trailing * (an IAM resource over every name of a pattern) stands for its last field.
+    shaped = re.sub(r"\$\{[^}]+\}|\{\w+\}|\*$", "{x}", literal.rstrip("."))
     return any(re.sub(r"\{\w+\}", "{x}", k) == shaped for k in known)
 
 
@@ -67,7 +68,7 @@ def test_project_templates_read_names_terraform_writes(iac: Iac) -> None:
             )
             assert by_name[default] in written, f"{tname} {pname}: Terraform never writes {default}"
         text = (iac.project_templates_dir / tname).read_text(encoding="utf-8")
-        for literal in re.findall(r"/mlops-suite/[A-Za-z0-9/_{}$.-]+", text):
+        for literal in re.findall(r"/mlops-suite/[A-Za-z0-9/_{}$.-]+\*?", text):
             assert _known(iac, literal), f"{tname} uses {literal}, which names.json does not define"
     if iac.project_templates:
         assert used >= 1, "the project templates read no SSM parameters at all"

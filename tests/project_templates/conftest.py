@@ -608,6 +608,13 @@ MOTO_NATIVE_PROPERTIES: dict[str, set[str]] = {
         "Policies",
     },
     "AWS::S3::Bucket": {"BucketName", "BucketEncryption", "Tags"},
+    "AWS::ECR::Repository": {
+        "RepositoryName",
+        "EncryptionConfiguration",
+        "ImageScanningConfiguration",
+        "ImageTagMutability",
+        "Tags",
+    },
     "AWS::SSM::Parameter": {"Name", "Description", "Type", "Value", "Tags"},  # Tags: see below
     "AWS::Events::Rule": {
         "Name",
@@ -668,6 +675,7 @@ def _apply_bucket_extras(backend: Any, bucket: str, props: dict[str, Any]) -> No
         backend.put_bucket_lifecycle(bucket, rules)
 
 
+HARNESS_ECR_PROPERTIES = {"LifecyclePolicy", "RepositoryPolicyText"}
 HARNESS_BUCKET_PROPERTIES = {
     "PublicAccessBlockConfiguration",
     "VersioningConfiguration",
@@ -905,6 +913,39 @@ class MotoCloudFormation:
             mock.patch.object(
                 IamRole, "delete_from_cloudformation_json", classmethod(detach_then_delete)
             )
+        )
+        from moto.ecr.models import Repository as EcrRepository
+
+        def repository_extras(repo: Any, props: dict[str, Any], account_id: str) -> Any:
+            # moto 5.2.5's CloudFormation ignores a repository's lifecycle and repository
+            # policies; apply them with ECR's own API, which validates them as ECR does.
+            from moto.ecr.models import ecr_backends
+
+            backend = ecr_backends[account_id][repo.region_name]
+            if "LifecyclePolicy" in props:
+                text = props["LifecyclePolicy"]["LifecyclePolicyText"]
+                backend.put_lifecycle_policy(account_id, repo.name, text)
+            if "RepositoryPolicyText" in props:
+                backend.set_repository_policy(
+                    account_id, repo.name, json.dumps(props["RepositoryPolicyText"])
+                )
+            return repo
+
+        def repository_api_shapes(props: dict[str, Any]) -> None:
+            # moto 5.2.5 hands CloudFormation's PascalCase configurations to its API-shaped
+            # backend, which then drops scan-on-push and the KMS key; pass the API's shape.
+            if "ImageScanningConfiguration" in props:
+                scan = props["ImageScanningConfiguration"]
+                props["ImageScanningConfiguration"] = {"scanOnPush": scan.get("ScanOnPush", False)}
+            if "EncryptionConfiguration" in props:
+                enc = props["EncryptionConfiguration"]
+                api = {"encryptionType": enc.get("EncryptionType", "AES256")}
+                if "KmsKey" in enc:
+                    api["kmsKey"] = enc["KmsKey"]
+                props["EncryptionConfiguration"] = api
+
+        _wrap_cfn_create(
+            patch, EcrRepository, before=repository_api_shapes, after=repository_extras
         )
         server = ThreadedMotoServer(
             ip_address="127.0.0.1", port=self.port, verbose=bool(os.environ.get("PT_MOTO_VERBOSE"))
@@ -1289,6 +1330,8 @@ def moto_native_properties() -> dict[str, set[str]]:
     return {
         **MOTO_NATIVE_PROPERTIES,
         "AWS::S3::Bucket": MOTO_NATIVE_PROPERTIES["AWS::S3::Bucket"] | HARNESS_BUCKET_PROPERTIES,
+        "AWS::ECR::Repository": MOTO_NATIVE_PROPERTIES["AWS::ECR::Repository"]
+        | HARNESS_ECR_PROPERTIES,
     }
 
 

@@ -239,8 +239,10 @@ def tag_problems(tpl: Any) -> list[str]:
         "AWS::SageMaker::ModelPackageGroup",
         "AWS::SSM::Parameter",
         "AWS::Events::Rule",
+        "AWS::ECR::Repository",
     }
-    untagged = {r["Type"] for r in tpl.resources.values()} - taggable - {"AWS::S3::BucketPolicy"}
+    untaggable = {"AWS::S3::BucketPolicy"}
+    untagged = {r["Type"] for r in tpl.resources.values()} - taggable - untaggable
     problems += [
         f"{tpl.name}: decide whether {t} is tagged"
         for t in sorted(untagged)

@@ -392,6 +392,42 @@ def test_github_dev_role(deployment: Deployment, moto_cfn: Any, platform: Any) -
     ]
 
 
+def test_byoc_image_repositories(deployment: Deployment, moto_cfn: Any, platform: Any) -> None:
+    """With IncludeByoc: three immutable, scanned, KMS-encrypted repositories the deployment
+    accounts may pull from, with a lifecycle policy; without it, none."""
+    ecr, iam = moto_cfn.client("ecr"), moto_cfn.client("iam")
+    pid = deployment.case.project_id
+    prefix = names.pattern("ecr_repository", project_id=pid, image="")
+    found = {r["repositoryName"]: r for r in ecr.describe_repositories()["repositories"]}
+    mine = sorted(n for n in found if n.startswith(prefix))
+    if "byoc" not in deployment.case.repos.values():
+        assert mine == []
+        return
+    images = ("processing", "training", "inference")
+    assert mine == sorted(names.pattern("ecr_repository", project_id=pid, image=i) for i in images)
+    for repo_name in mine:
+        repo = found[repo_name]
+        assert repo["imageTagMutability"] == "IMMUTABLE"
+        assert repo["imageScanningConfiguration"] == {"scanOnPush": True}
+        assert repo["encryptionConfiguration"] == {
+            "encryptionType": "KMS", "kmsKey": platform.kms_key_arn
+        }  # fmt: skip
+        policy = json.loads(ecr.get_repository_policy(repositoryName=repo_name)["policyText"])
+        (pull,) = policy["Statement"]
+        assert sorted(pull["Principal"]["AWS"]) == [
+            f"arn:aws:iam::{a}:root" for a in (PREPROD, PROD)
+        ]
+        assert not [a for a in pull["Action"] if not a.startswith(("ecr:BatchGet", "ecr:Get"))
+                    and a != "ecr:BatchCheckLayerAvailability"]  # fmt: skip
+        rules = json.loads(
+            ecr.get_lifecycle_policy(repositoryName=repo_name)["lifecyclePolicyText"]
+        )
+        assert [r["selection"]["tagStatus"] for r in rules["rules"]] == ["untagged", "tagged"]
+    # Pushing is the platform's project policy's (tests/iac); the stack adds no policy.
+    role = names.pattern("github_actions_role", project_id=pid, environment="dev")
+    assert iam.list_role_policies(RoleName=role)["PolicyNames"] == []
+
+
 def test_deploy_repository_is_published_for_the_trigger(
     deployment: Deployment, moto_cfn: Any
 ) -> None:
@@ -578,8 +614,10 @@ def test_moto_gaps_are_named(
             f"moto 5.2.5's CloudFormation skips {missing_types} and ignores the bucket properties "
             "BucketEncryption's BucketKeyEnabled, PublicAccessBlockConfiguration, "
             "VersioningConfiguration, OwnershipControls, LoggingConfiguration and "
-            "LifecycleConfiguration: the harness applies them through "
-            "moto's S3 and SageMaker backends. It also fixes moto where it differs from "
+            "LifecycleConfiguration, and an ECR repository's LifecyclePolicy and "
+            "RepositoryPolicyText: the harness applies them through moto's S3, SageMaker and ECR "
+            "backends (and hands ECR's scan and KMS settings over in its API's shape). It also "
+            "fixes moto where it differs from "
             "CloudFormation: map-form SSM tags, inline role policies stored as Python repr, "
             '`Principal: "*"` in the log-delivery check, '
             "AWS::NoValue inside lists, outputs of a rolled-back stack, parameter constraints "

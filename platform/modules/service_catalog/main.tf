@@ -37,6 +37,10 @@ locals {
   own_project_id    = "$${aws:PrincipalTag/${local.project_tag}}"
   own_bucket_arn    = "arn:${local.partition}:s3:::${replace(replace(replace(local.names.patterns.artifact_bucket, "{project_id}", local.own_project_id), "{account_id}", local.account_id), "{region}", local.region)}"
   project_pipelines = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:pipeline/*"
+  # The byoc images of a project: its ECR repositories and the SSM parameters naming their URIs.
+  own_image_repositories     = "arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/${replace(replace(local.names.patterns.ecr_repository, "{project_id}", local.own_project_id), "{image}", "*")}"
+  own_image_parameters       = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${replace(replace(local.names.patterns.image_uri_parameter, "{project_id}", local.own_project_id), "{image}", "*")}"
+  project_image_repositories = "arn:${local.partition}:ecr:${local.region}:${local.account_id}:repository/${replace(replace(local.names.patterns.ecr_repository, "{project_id}", "p-????????????"), "{image}", "*")}"
   project_github_policy = {
     Version = "2012-10-17"
     Statement = [
@@ -99,6 +103,26 @@ locals {
         Resource = ["${local.project_pipelines}/execution/*"]
       },
       {
+        # ECR evaluates a registry login on "*"; what the token may push is scoped below.
+        Sid      = "LogInToTheRegistry"
+        Effect   = "Allow"
+        Action   = "ecr:GetAuthorizationToken"
+        Resource = "*"
+      },
+      {
+        # The byoc images workflow: push, read the on-push scan, and publish the digest URIs.
+        Sid      = "PushAndScanOwnProjectImages"
+        Effect   = "Allow"
+        Action   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload", "ecr:PutImage", "ecr:DescribeImages", "ecr:DescribeImageScanFindings"]
+        Resource = [local.own_image_repositories]
+      },
+      {
+        Sid      = "PublishOwnProjectImageUris"
+        Effect   = "Allow"
+        Action   = ["ssm:PutParameter"]
+        Resource = [local.own_image_parameters]
+      },
+      {
         Sid       = "PassOnlyThePlatformExecutionRole"
         Effect    = "Allow"
         Action    = "iam:PassRole"
@@ -154,6 +178,25 @@ locals {
         Effect   = "Allow"
         Action   = ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"]
         Resource = var.kms_key_arn
+      },
+      {
+        # The byoc kind's image repositories (deployment template, IncludeByoc); retained on
+        # delete, so the launch role never deletes one.
+        Sid      = "ProjectImageRepositories"
+        Effect   = "Allow"
+        Action   = ["ecr:CreateRepository", "ecr:DescribeRepositories", "ecr:PutImageTagMutability", "ecr:PutImageScanningConfiguration", "ecr:PutLifecyclePolicy", "ecr:GetLifecyclePolicy", "ecr:SetRepositoryPolicy", "ecr:GetRepositoryPolicy", "ecr:DeleteRepositoryPolicy", "ecr:TagResource", "ecr:UntagResource", "ecr:ListTagsForResource"]
+        Resource = [local.project_image_repositories]
+      },
+      {
+        # ECR encrypts a repository with the platform key through a grant it creates for itself.
+        Sid      = "EncryptProjectImageRepositories"
+        Effect   = "Allow"
+        Action   = "kms:CreateGrant"
+        Resource = var.kms_key_arn
+        Condition = {
+          StringEquals = { "kms:ViaService" = "ecr.${local.region}.amazonaws.com" }
+          Bool         = { "kms:GrantIsForAWSResource" = "true" }
+        }
       },
       {
         Sid      = "ReadPlatformNames"

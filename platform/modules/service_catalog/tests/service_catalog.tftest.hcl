@@ -108,6 +108,27 @@ run "one_product_and_s3_template_per_file" {
   }
 
   assert {
+    condition = alltrue([for s in jsondecode(aws_iam_policy.project_github.policy).Statement :
+      alltrue([for r in flatten([s.Resource]) : r == "*" ? contains([["sts:GetCallerIdentity"], ["ecr:GetAuthorizationToken"]], flatten([s.Action])) : (
+    !can(regex(":ecr:", r)) || endswith(r, ":111111111111:repository/sagemaker-$${aws:PrincipalTag/sagemaker:project-id}/*"))])])
+    error_message = "the project policy reaches only the image repositories of the project named by the role's project-id tag, and on \"*\" only who-am-I and the registry login"
+  }
+
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_policy.project_github.policy).Statement :
+      alltrue([for r in flatten([s.Resource]) : endswith(r, ":111111111111:parameter/mlops-suite/projects/$${aws:PrincipalTag/sagemaker:project-id}/images/*")])
+    if contains(flatten([s.Action]), "ssm:PutParameter")])
+    error_message = "the project policy writes only the image URI parameters of its own project"
+  }
+
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.launch.policy).Statement :
+      alltrue([for r in flatten([s.Resource]) : endswith(r, ":111111111111:repository/sagemaker-p-????????????/*")])
+    if anytrue([for a in flatten([s.Action]) : startswith(a, "ecr:")])])
+    error_message = "the launch role manages only the projects' image repositories, and never deletes one"
+  }
+
+  assert {
     condition     = one(module.bucket.policy_json != "" ? [for s in jsondecode(module.bucket.policy_json).Statement : s.Action if s.Sid == "StudioAndLaunchRoleReadTemplates"] : []) == ["s3:GetObject", "s3:GetObjectTagging"]
     error_message = "Studio roles and the launch role may only read the templates"
   }

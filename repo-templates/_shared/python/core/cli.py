@@ -193,6 +193,7 @@ def run_local(
     workdir: Path | None = None,
     cache_dir: Path | None = None,
     multi_host: bool = False,
+    images: dict[str, Path] | None = None,
 ) -> LocalRunResult:
     """Build the definition and execute it here; return the LocalRunResult.
 
@@ -229,6 +230,7 @@ def run_local(
         pipeline_name=settings.PIPELINE_NAME,
         cache_dir=cache_dir,
         multi_host=multi_host,
+        images=images,
     )
     try:
         result: LocalRunResult = runner.run()
@@ -343,6 +345,10 @@ def run_pipeline(argv: list[str] | None = None) -> int:
         action="store_true",
         help="with --local: run a job of several instances as that many local processes",
     )
+    parser.add_argument(
+        "--image", action="append", default=[], metavar="URI=DIR",
+        help="with --local: the folder holding an image-only job's programs (train, serve)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     from ..local_run import LocalRunError, PipelineFailed
 
@@ -359,6 +365,14 @@ def run_pipeline(argv: list[str] | None = None) -> int:
                 " be reused; drop --cache-dir, or run --local against an S3 that persists"
                 " (real credentials, or AWS_ENDPOINT_URL of a `moto_server`)"
             )
+        images = {}
+        for pair in args.image:
+            uri, sep, folder = pair.partition("=")
+            if not (sep and uri and folder):
+                raise UsageError(f"--image {pair!r} is not URI=DIR, e.g. <image uri>=../byoc/bin")
+            images[uri] = Path(folder)
+        if images and not args.local:
+            raise UsageError("--image only works with --local")
         if args.local:
             with embedded_aws(args.region) if args.embedded_aws else nothing():
                 result = run_local(
@@ -370,6 +384,7 @@ def run_pipeline(argv: list[str] | None = None) -> int:
                     args.workdir,
                     args.cache_dir,
                     args.multi_host,
+                    images,
                 )
                 report_local(result, embedded=args.embedded_aws)
             return 0

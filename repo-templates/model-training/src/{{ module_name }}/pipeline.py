@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from sagemaker import image_uris
+from sagemaker.estimator import Estimator, EstimatorBase
 from sagemaker.inputs import TrainingInput
 from sagemaker.model import Model
 from sagemaker.model_metrics import MetricsSource, ModelMetrics
@@ -153,7 +154,7 @@ def get_pipeline(
     )
     split_url = step_preprocess.properties.ProcessingOutputConfig.Outputs
 
-    # Train: XGBoost in script mode; the training code is steps/train.py in this repository.
+    # Train: XGBoost in script mode (steps/train.py), or the project's own training image.
     xgboost_image = image_uris.retrieve(
         "xgboost", region, version=settings.XGBOOST_FRAMEWORK_VERSION
     )
@@ -178,22 +179,34 @@ def get_pipeline(
             ),
             "checkpoint_local_path": CHECKPOINTS,
         }
-    estimator = XGBoost(
-        entry_point="train.py",
-        source_dir=str(STEPS_DIR),
-        framework_version=settings.XGBOOST_FRAMEWORK_VERSION,
-        role=role,
-        instance_type=training_instance_type,
-        instance_count=training_instance_count,
-        output_path=f"s3://{default_bucket}/{pipeline_name}/models",
-        base_job_name=f"{pipeline_name}-train",
-        hyperparameters=hyperparameters,
-        disable_profiler=True,
-        debugger_hook_config=False,
-        sagemaker_session=session,
+    training: dict[str, Any] = {
+        "role": role,
+        "instance_type": training_instance_type,
+        "instance_count": training_instance_count,
+        "output_path": f"s3://{default_bucket}/{pipeline_name}/models",
+        "base_job_name": f"{pipeline_name}-train",
+        "disable_profiler": True,
+        "debugger_hook_config": False,
+        "sagemaker_session": session,
         **spot,
         **in_training,
-    )
+    }
+    if settings.TRAINING_IMAGE_URI:
+        # The project's own training image (its byoc repository): SageMaker runs the image's
+        # `train` on the same channels; it writes the xgboost-model that Evaluate reads.
+        estimator: EstimatorBase = Estimator(
+            image_uri=settings.TRAINING_IMAGE_URI,
+            hyperparameters={**hyperparameters, "label": settings.LABEL_COLUMN},
+            **training,
+        )
+    else:
+        estimator = XGBoost(
+            entry_point="train.py",
+            source_dir=str(STEPS_DIR),
+            framework_version=settings.XGBOOST_FRAMEWORK_VERSION,
+            hyperparameters=hyperparameters,
+            **training,
+        )
     step_train = TrainingStep(
         name="Train",
         step_args=estimator.fit(

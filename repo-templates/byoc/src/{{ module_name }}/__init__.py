@@ -1,0 +1,1 @@
+"""Processing, training and inference code of the project's own SageMaker containers."""
