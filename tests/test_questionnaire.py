@@ -103,6 +103,12 @@ GOOD_AND_BAD = [
         ],
         "use an ECR image URI with a tag or digest",
     ),
+    (
+        "inference_image_uri",
+        ["111111111111.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-p-abcdef012345/inference:git-1"],
+        ["inference:latest", "111111111111.dkr.ecr.eu-west-1.amazonaws.com/x@sha256:abc"],
+        "use an ECR image URI with a tag or digest",
+    ),
 ]
 
 

@@ -286,8 +286,13 @@ def get_pipeline(
     evaluation_url = step_evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"]
     report_url = Join(on="/", values=[evaluation_url.S3Output.S3Uri, EVALUATION_REPORT])
     html_url = Join(on="/", values=[evaluation_url.S3Output.S3Uri, EVALUATION_HTML])
+    # Served by the project's inference image when it has one (its byoc repository), else by the
+    # XGBoost container; either reads the xgboost-model the Train step wrote.
     model = Model(
-        image_uri=xgboost_image, model_data=model_data, role=role, sagemaker_session=session
+        image_uri=settings.INFERENCE_IMAGE_URI or xgboost_image,
+        model_data=model_data,
+        role=role,
+        sagemaker_session=session,
     )
     step_register = ModelStep(
         name="Register",
