@@ -200,14 +200,26 @@ def scheduler_role(session: Any, env: Environment, pipeline_arn: str) -> str:
     return arn
 
 
+def pipeline_exists(sagemaker: Any, name: str) -> bool:
+    """Whether pipeline `name` exists (SageMaker answers ResourceNotFound, moto a ValidationException)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        sagemaker.describe_pipeline(PipelineName=name)
+    except ClientError as exc:
+        error = exc.response["Error"]
+        if error["Code"] == "ResourceNotFound" or "find pipeline" in error.get("Message", ""):
+            return False
+        raise
+    return True
+
+
 def upsert_pipeline(session: Any, env: Environment, definition: dict[str, Any], role: str, digest: str) -> str:
     """Create or update the environment's pipeline with `definition`; return its ARN."""
     sagemaker = session.client("sagemaker")
     body = json.dumps(definition, sort_keys=True)
     description = f"{settings.PROJECT_NAME} promoted artifact {digest}"
-    try:
-        sagemaker.describe_pipeline(PipelineName=env.pipeline_name)
-    except sagemaker.exceptions.ResourceNotFound:
+    if not pipeline_exists(sagemaker, env.pipeline_name):
         return str(
             sagemaker.create_pipeline(
                 PipelineName=env.pipeline_name,
