@@ -111,9 +111,15 @@ def get_pipeline(
                 ProcessingOutput(output_name=name, source=f"{PROCESSING}/output/{name}")
                 for name in ("train", "test")
             ],
-            arguments=["--input-dir", f"{PROCESSING}/input/data", "--output-dir",
-                       f"{PROCESSING}/output", "--label", settings.LABEL],
-        ),  # fmt: skip
+            arguments=[
+                "--input-dir",
+                f"{PROCESSING}/input/data",
+                "--output-dir",
+                f"{PROCESSING}/output",
+                "--label",
+                settings.LABEL,
+            ],
+        ),
     )
     split = step_split.properties.ProcessingOutputConfig.Outputs
 
@@ -177,9 +183,17 @@ def get_pipeline(
                     destination=Join(on="/", values=[run_output, "evaluation"]),
                 )
             ],
-            arguments=["--model-dir", f"{PROCESSING}/model", "--test-dir", f"{PROCESSING}/test",
-                       "--output-dir", f"{PROCESSING}/evaluation", "--label", settings.LABEL],
-        ),  # fmt: skip
+            arguments=[
+                "--model-dir",
+                f"{PROCESSING}/model",
+                "--test-dir",
+                f"{PROCESSING}/test",
+                "--output-dir",
+                f"{PROCESSING}/evaluation",
+                "--label",
+                settings.LABEL,
+            ],
+        ),
         property_files=[evaluation],
     )
 
@@ -199,25 +213,33 @@ def get_pipeline(
                 ProcessingOutput(output_name=name, source=f"{PROCESSING}/output/{name}")
                 for name in ("features", "ids")
             ],
-            arguments=["--input-dir", f"{PROCESSING}/input/records", "--output-dir",
-                       f"{PROCESSING}/output"],
-        ),  # fmt: skip
+            arguments=[
+                "--input-dir",
+                f"{PROCESSING}/input/records",
+                "--output-dir",
+                f"{PROCESSING}/output",
+            ],
+        ),
     )
     records = step_records.properties.ProcessingOutputConfig.Outputs
 
     # The trained model, served by the XGBoost container with the model's code/inference.py
     # (train.py packs it), so no repack job is needed.
+    vpc: dict[str, Any] | None = (
+        {"Subnets": network.subnets, "SecurityGroupIds": network.security_group_ids}
+        if network
+        else None
+    )
     model = Model(
         image_uri=xgboost_image,
         model_data=model_data,
         role=role,
-        env={"SAGEMAKER_PROGRAM": "inference.py", "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code"},
+        env={
+            "SAGEMAKER_PROGRAM": "inference.py",
+            "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+        },
         sagemaker_session=session,
-        vpc_config=(
-            {"Subnets": network.subnets, "SecurityGroupIds": network.security_group_ids}
-            if network
-            else None
-        ),
+        vpc_config=vpc,
         enable_network_isolation=network is not None,
     )
     step_model = ModelStep(
@@ -268,13 +290,18 @@ def get_pipeline(
                 for name in ("predictions", "quality")
             ],
             arguments=[
-                "--ids-dir", f"{PROCESSING}/input/ids",
-                "--transform-dir", f"{PROCESSING}/input/transform",
-                "--output-dir", f"{PROCESSING}/output",
-                "--min-positive-rate", min_positive_rate.to_string(),  # type: ignore[no-untyped-call]
-                "--max-positive-rate", max_positive_rate.to_string(),  # type: ignore[no-untyped-call]
+                "--ids-dir",
+                f"{PROCESSING}/input/ids",
+                "--transform-dir",
+                f"{PROCESSING}/input/transform",
+                "--output-dir",
+                f"{PROCESSING}/output",
+                "--min-positive-rate",
+                min_positive_rate.to_string(),  # type: ignore[no-untyped-call]
+                "--max-positive-rate",
+                max_positive_rate.to_string(),  # type: ignore[no-untyped-call]
             ],
-        ),  # fmt: skip
+        ),
     )
 
     auc = JsonGet(step_name=step_evaluate.name, property_file=evaluation, json_path="auc")
@@ -287,9 +314,11 @@ def get_pipeline(
                 name="AucBelowThreshold",
                 error_message=Join(
                     on=" ",
-                    values=["The model's test AUC is below MinAuc; see evaluation.json under",
-                            run_output],
-                ),  # fmt: skip
+                    values=[
+                        "The model's test AUC is below MinAuc; see evaluation.json under",
+                        run_output,
+                    ],
+                ),
             )
         ],
     )

@@ -79,7 +79,9 @@ def load_environment(name: str, path: Path = ENVIRONMENTS_FILE) -> Environment:
         raise PromotionError(f"environment {name!r}: account_id {account!r} is not 12 digits")
     for option in OPTIONAL:
         if table.get(option) and not str(table[option]).startswith("s3://"):
-            raise PromotionError(f"environment {name!r}: {option} {table[option]!r} is no s3:// URL")
+            raise PromotionError(
+                f"environment {name!r}: {option} {table[option]!r} is no s3:// URL"
+            )
     return Environment(
         name=name,
         account_id=account,
@@ -193,15 +195,21 @@ def scheduler_role(session: Any, env: Environment, pipeline_arn: str) -> str:
     policy = {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": "sagemaker:StartPipelineExecution", "Resource": pipeline_arn}
+            {
+                "Effect": "Allow",
+                "Action": "sagemaker:StartPipelineExecution",
+                "Resource": pipeline_arn,
+            }
         ],
     }
-    iam.put_role_policy(RoleName=name, PolicyName="start-pipeline", PolicyDocument=json.dumps(policy))
+    iam.put_role_policy(
+        RoleName=name, PolicyName="start-pipeline", PolicyDocument=json.dumps(policy)
+    )
     return arn
 
 
 def pipeline_exists(sagemaker: Any, name: str) -> bool:
-    """Whether pipeline `name` exists (SageMaker answers ResourceNotFound, moto a ValidationException)."""
+    """Whether pipeline `name` exists (SageMaker: ResourceNotFound; moto: a ValidationException)."""
     from botocore.exceptions import ClientError
 
     try:
@@ -214,7 +222,9 @@ def pipeline_exists(sagemaker: Any, name: str) -> bool:
     return True
 
 
-def upsert_pipeline(session: Any, env: Environment, definition: dict[str, Any], role: str, digest: str) -> str:
+def upsert_pipeline(
+    session: Any, env: Environment, definition: dict[str, Any], role: str, digest: str
+) -> str:
     """Create or update the environment's pipeline with `definition`; return its ARN."""
     sagemaker = session.client("sagemaker")
     body = json.dumps(definition, sort_keys=True)
@@ -273,8 +283,12 @@ def deploy(session: Any, env: Environment, digest: str, source_bucket: str) -> d
     bucket = values[artifact.BUCKET_PARAMETER]
     for code_key, body in sorted(found.code.items()):
         s3.put_object(Bucket=bucket, Key=code_key, Body=body)
-    pipeline_arn = upsert_pipeline(session, env, definition, values[artifact.ROLE_PARAMETER], digest)
-    schedule_arn = upsert_schedule(session, env, pipeline_arn, scheduler_role(session, env, pipeline_arn))
+    pipeline_arn = upsert_pipeline(
+        session, env, definition, values[artifact.ROLE_PARAMETER], digest
+    )
+    schedule_arn = upsert_schedule(
+        session, env, pipeline_arn, scheduler_role(session, env, pipeline_arn)
+    )
     return {"digest": digest, "pipeline_arn": pipeline_arn, "schedule_arn": schedule_arn}
 
 
@@ -374,7 +388,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.choices["deploy"].add_argument("--digest", required=True)
     sub.choices["deploy"].add_argument("--source-bucket", default=dev_bucket())
     sub.choices["start"].add_argument("--wait", action="store_true")
-    sub.choices["start"].add_argument("--timeout-minutes", type=float, default=settings.WAIT_MINUTES)
+    sub.choices["start"].add_argument(
+        "--timeout-minutes", type=float, default=settings.WAIT_MINUTES
+    )
     args = parser.parse_args(argv)
     from .core.platform import boto_session
     from .core.session import quiet_logging
@@ -389,7 +405,9 @@ def main(argv: list[str] | None = None) -> int:
             digest = artifact.sha256(data)
             if args.publish:
                 artifact.publish(boto_session(settings.REGION), dev_bucket(), data, code)
-            where = f"s3://{dev_bucket()}/{artifact.key(digest)}" if args.publish else "(not published)"
+            where = (
+                f"s3://{dev_bucket()}/{artifact.key(digest)}" if args.publish else "(not published)"
+            )
             report({"digest": digest, "artifact": where}, "Pipeline artifact")
             return 0
         env = load_environment(args.environment, args.environments_file)

@@ -25,9 +25,15 @@ def _field(atom: str, extra: str = "") -> re.Pattern[str]:
 CRON_FIELDS = (
     ("minutes", _field(r"[0-5]?[0-9]")),
     ("hours", _field(r"[01]?[0-9]|2[0-3]")),
-    ("day-of-month", re.compile(r"^(?:\?|L|LW|[0-9]{1,2}W|" + _field(r"[0-9]{1,2}").pattern[1:-1] + ")$")),
+    (
+        "day-of-month",
+        re.compile(r"^(?:\?|L|LW|[0-9]{1,2}W|" + _field(r"[0-9]{1,2}").pattern[1:-1] + ")$"),
+    ),
     ("month", _field(rf"1[0-2]|0?[1-9]|{MONTHS}")),
-    ("day-of-week", re.compile(r"^(?:\?|L|[1-7]L|[1-7]#[1-5]|" + _field(rf"[1-7]|{DAYS}").pattern[1:-1] + ")$")),
+    (
+        "day-of-week",
+        re.compile(r"^(?:\?|L|[1-7]L|[1-7]#[1-5]|" + _field(rf"[1-7]|{DAYS}").pattern[1:-1] + ")$"),
+    ),
     ("year", _field(r"19[7-9][0-9]|2[01][0-9][0-9]")),
 )
 
@@ -54,7 +60,9 @@ def check(expression: str) -> str:
         try:
             datetime.fromisoformat(match.group(1))
         except ValueError:
-            raise ScheduleError(f"schedule {expression!r}: no such date and time ({hint})") from None
+            raise ScheduleError(
+                f"schedule {expression!r}: no such date and time ({hint})"
+            ) from None
         return expression
     if match := CRON.match(expression):
         fields = match.group(1).split()

@@ -20,9 +20,7 @@ LOG = logging.getLogger("train")
 HERE = Path(__file__).resolve().parent
 
 
-def fit(
-    frame: pd.DataFrame, label: str, max_depth: int, eta: float, num_round: int
-) -> xgb.Booster:
+def fit(frame: pd.DataFrame, label: str, max_depth: int, eta: float, num_round: int) -> xgb.Booster:
     """Train the booster on `frame` (the label column and the features)."""
     matrix = xgb.DMatrix(frame.drop(columns=[label]), label=frame[label])
     params: dict[str, Any] = {
