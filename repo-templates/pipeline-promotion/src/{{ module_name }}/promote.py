@@ -366,14 +366,6 @@ def report(values: Mapping[str, str], title: str) -> None:
             out.write(f"### {title}\n\n| | |\n| --- | --- |\n{rows}\n\n")
 
 
-def dev_bucket() -> str:
-    """The dev account's project bucket, where artifacts live."""
-    return settings.ARTIFACT_BUCKET_PATTERN.format(
-        project_id=settings.SAGEMAKER_PROJECT_ID, account_id=settings.DEV_ACCOUNT_ID,
-        region=settings.REGION,
-    )  # fmt: skip
-
-
 def main(argv: list[str] | None = None) -> int:
     """Parse the command; exit 1 with the reason when the promotion must stop."""
     parser = argparse.ArgumentParser(prog="promote", description=__doc__.splitlines()[0])
@@ -386,7 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         cmd.add_argument("--environment", required=True)
         cmd.add_argument("--environments-file", type=Path, default=ENVIRONMENTS_FILE)
     sub.choices["deploy"].add_argument("--digest", required=True)
-    sub.choices["deploy"].add_argument("--source-bucket", default=dev_bucket())
+    sub.choices["deploy"].add_argument(
+        "--source-bucket",
+        default=os.environ.get("ARTIFACT_BUCKET"),
+        help="the dev project bucket holding the artifact (default: $ARTIFACT_BUCKET)",
+    )
     sub.choices["start"].add_argument("--wait", action="store_true")
     sub.choices["start"].add_argument(
         "--timeout-minutes", type=float, default=settings.WAIT_MINUTES
@@ -403,14 +399,22 @@ def main(argv: list[str] | None = None) -> int:
             if args.output:
                 args.output.write_bytes(data)
             digest = artifact.sha256(data)
-            if args.publish:
-                artifact.publish(boto_session(settings.REGION), dev_bucket(), data, code)
-            where = (
-                f"s3://{dev_bucket()}/{artifact.key(digest)}" if args.publish else "(not published)"
-            )
+            where = "(not published)"
+            if args.publish:  # into the project bucket of the credentials' (dev) account
+                from .core.platform import artifact_bucket
+
+                session = boto_session(settings.REGION)
+                bucket = artifact_bucket(session, settings.REGION)
+                artifact.publish(session, bucket, data, code)
+                where = f"s3://{bucket}/{artifact.key(digest)}"
             report({"digest": digest, "artifact": where}, "Pipeline artifact")
             return 0
         env = load_environment(args.environment, args.environments_file)
+        if args.command == "deploy" and not args.source_bucket:
+            raise PromotionError(
+                "no --source-bucket: name the dev project bucket that holds the artifact "
+                "(the repository variable ARTIFACT_BUCKET)"
+            )
         session = boto_session(settings.REGION)
         if args.command == "deploy":
             report(deploy(session, env, args.digest, args.source_bucket), f"Deployed to {env.name}")
