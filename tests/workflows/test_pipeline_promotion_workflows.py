@@ -81,7 +81,7 @@ def seed(aws: EmbeddedAWS) -> dict[str, str]:
         "sagemaker_execution_role_arn": execution["Role"]["Arn"],
         "private_subnet_ids": "subnet-0aaa,subnet-0bbb",
         "security_group_id": "sg-0ccc",
-        "kms_key_arn": f"arn:aws:kms:{aws.region}:{DEFAULT_ACCOUNT}:key/1234abcd-0000-0000-0000-0000",
+        "kms_key_arn": f"arn:aws:kms:{aws.region}:{DEFAULT_ACCOUNT}:key/1234abcd-0000-0000-0000",
     }
     for key, value in values.items():
         ssm.put_parameter(Name=names.ssm_parameter(key), Value=value, Type="String")
@@ -108,7 +108,8 @@ def test_build_once_then_preprod_and_prod_deploy_the_same_digest(
     base = {"ARTIFACT_BUCKET": platform["bucket"]}
     build = run_job(
         wf, "build", workspace=fresh_runner(hosted), actions=actions,
-        context=hosted.context(event_name="push", vars={**base, "AWS_ROLE_ARN": platform["role_dev"]}),
+        context=hosted.context(event_name="push",
+                               vars={**base, "AWS_ROLE_ARN": platform["role_dev"]}),
     )  # fmt: skip
     digest = build.outputs["digest"]
     assert re.fullmatch(r"[0-9a-f]{64}", digest), build.outputs
