@@ -149,7 +149,9 @@ def test_pipeline_promotion_with_the_real_handler(
     tpl = template_by_name["pipeline-promotion"]
     stack_id = moto_cfn.create_stack(tpl, "real-handler-promotion", params, region=PROMOTION_REGION)
     stack = moto_cfn.wait(stack_id, region=PROMOTION_REGION)
-    events = moto_cfn.client("cloudformation", PROMOTION_REGION).describe_stack_events(StackName=stack_id)
+    events = moto_cfn.client("cloudformation", PROMOTION_REGION).describe_stack_events(
+        StackName=stack_id
+    )
     reasons = [e.get("ResourceStatusReason") for e in events["StackEvents"]]
     assert stack["StackStatus"] == "CREATE_COMPLETE", reasons
 
@@ -170,7 +172,10 @@ def test_pipeline_promotion_with_the_real_handler(
     # The promote workflow's variables and gates: the dev bucket the artifacts live in, one role
     # per environment in its own account, reviewers on preprod and prod (no self-review).
     bucket = names.pattern(
-        "artifact_bucket", project_id="p-eeeeeeeeee02", account_id=ACCOUNT_ID, region=PROMOTION_REGION
+        "artifact_bucket",
+        project_id="p-eeeeeeeeee02",
+        account_id=ACCOUNT_ID,
+        region=PROMOTION_REGION,
     )
     assert repo.variables["ARTIFACT_BUCKET"] == bucket == outputs["ArtifactBucketName"]
     assert moto_cfn.client("s3", PROMOTION_REGION).head_bucket(Bucket=bucket)
