@@ -43,7 +43,8 @@ def validate_config_once() -> None:
     """
     import sagemaker.utils
 
-    original = sagemaker.utils.validate_sagemaker_config
+    name = "validate_sagemaker_config"  # imported into sagemaker.utils, which calls it there
+    original = getattr(sagemaker.utils, name)
     if getattr(original, "validates_once", False):
         return
 
@@ -51,7 +52,7 @@ def validate_config_once() -> None:
         return None if config is SDK_CONFIG else original(config)
 
     validate.validates_once = True  # type: ignore[attr-defined]
-    sagemaker.utils.validate_sagemaker_config = validate
+    setattr(sagemaker.utils, name, validate)
 
 
 def get_session(region: str, default_bucket: str) -> Any:
