@@ -28,6 +28,9 @@ def _ssm_keys_written(iac: Iac) -> dict[str, set[str]]:
         text.split("local.is_dev ?", 1)[1].split(":", 1)[0] if "local.is_dev ?" in text else ""
     )
     keys = set(re.findall(r"(\w+)\s*=", text))
+    lists = body.get("list_values") or {}
+    if isinstance(lists, dict):  # parsed as a mapping: its keys, not `key =` text
+        keys |= set(lists)
     dev_only = set(re.findall(r"(\w+)\s*=", dev_part))
     return {"all": keys, "dev_only": dev_only}
 
@@ -101,3 +104,16 @@ def test_dev_only_names_are_the_dev_services(iac: Iac) -> None:
         "model_approval_lambda_arn",
         "github_app_secret_arn",
     } <= dev_only
+
+
+def test_rendered_repos_read_in_every_account_names_terraform_writes_there(iac: Iac) -> None:
+    """The pipeline core's SSM names (shared settings) are written in every environment: the
+    pipeline-promotion and deploy kinds read them in preprod and prod, not only in dev."""
+    settings = iac.root / "repo-templates" / "_shared" / "python" / "settings.py.jinja"
+    read = set(re.findall(r"names\.ssm_parameters\.(\w+)", settings.read_text(encoding="utf-8")))
+    assert {"sagemaker_execution_role_arn", "private_subnet_ids", "kms_key_arn"} <= read
+    written = _ssm_keys_written(iac)
+    assert read <= written["all"], f"Terraform never writes {sorted(read - written['all'])}"
+    assert not read & written["dev_only"], (
+        f"written in dev only: {sorted(read & written['dev_only'])}"
+    )

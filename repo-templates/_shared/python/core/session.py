@@ -33,10 +33,34 @@ def quiet_logging() -> None:
     warnings.filterwarnings("ignore", message="Running within a PipelineSession")
 
 
+def validate_config_once() -> None:
+    """Let the SDK check SDK_CONFIG against its schema once, not on every lookup.
+
+    SDK v2 re-validates the session's config against its JSON schema on each of the ~100 config
+    lookups a definition build makes (most of the build's time). The session validates SDK_CONFIG
+    when it is made; later lookups of that same object skip the check, any other config is
+    still checked.
+    """
+    import sagemaker.utils
+
+    name = "validate_sagemaker_config"  # imported into sagemaker.utils, which calls it there
+    original = getattr(sagemaker.utils, name)
+    if getattr(original, "validates_once", False):
+        return
+
+    def validate(config: Any = None) -> Any:
+        return None if config is SDK_CONFIG else original(config)
+
+    validate.validates_once = True  # type: ignore[attr-defined]
+    setattr(sagemaker.utils, name, validate)
+
+
 def get_session(region: str, default_bucket: str) -> Any:
     """Return a PipelineSession in `region` that stages code and artifacts in `default_bucket`."""
     import boto3
     from sagemaker.workflow.pipeline_context import PipelineSession
+
+    validate_config_once()
 
     boto = boto3.Session(region_name=region)
     return PipelineSession(
