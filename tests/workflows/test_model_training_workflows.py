@@ -1,4 +1,7 @@
-"""model-training's ci and train workflows, run through the harness (train against moto)."""
+"""The pipeline kinds' ci and train workflows, run through the harness (train against moto).
+
+The train workflow is one shared piece; its test runs for every kind that renders it.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +12,20 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 
-from mlops_suite import names
+from mlops_suite import kinds, names, rendering
 from mlops_suite.local.aws import DEFAULT_ACCOUNT, EmbeddedAWS, embedded_aws
 from mlops_suite.local.github_double import GitHubDouble
 from mlops_suite.local.workflow_actions import standard_actions
 from mlops_suite.local.workflow_harness import JobFailed, run_job
 
-from .conftest import HostedRepo, host_render
+from .conftest import ANSWERS, HostedRepo, host_render
 
-PROJECT_ID = "p-abcdef012345"  # tests/answers/model-training-minimal.yml
+PROJECT_ID = "p-abcdef012345"  # the minimal answer sets' project
+TRAIN_KINDS = [
+    k for k in rendering.kinds() if any(f.piece == "workflow-train" for f in kinds.load(k).shared)
+]
 
 
 @pytest.fixture
@@ -99,8 +106,23 @@ def seed_platform(aws: object, region: str) -> dict[str, str]:
     return {"role": role, "bucket": bucket, **network}
 
 
+def test_every_kind_with_a_train_workflow_is_run_here() -> None:
+    assert {"model-training", "llm-training"} <= set(TRAIN_KINDS), TRAIN_KINDS
+
+
 @pytest.mark.usefixtures("moto_execution_steps")
-def test_train_upserts_starts_and_waits_against_moto(hosted: HostedRepo) -> None:
+@pytest.mark.parametrize("kind", TRAIN_KINDS)
+def test_train_upserts_starts_and_waits_against_moto(
+    github: GitHubDouble, tmp_path: Path, kind: str
+) -> None:
+    answers_name = f"{kind}-minimal"
+    answers = yaml.safe_load((ANSWERS / f"{answers_name}.yml").read_text(encoding="utf-8"))
+    assert answers["sagemaker_project_id"] == PROJECT_ID, answers_name
+    pipeline_spec = kinds.load(kind).pipeline
+    assert pipeline_spec is not None
+    project = answers.get("sagemaker_project_name") or answers["project_name"]
+    pipeline_name = f"{project}-{pipeline_spec.name_suffix}"
+    hosted = host_render(github, tmp_path, answers_name)
     wf = hosted.workspace / ".github" / "workflows" / "train.yml"
     with fresh_aws() as aws:
         platform = seed_platform(aws, aws.region)
@@ -109,7 +131,7 @@ def test_train_upserts_starts_and_waits_against_moto(hosted: HostedRepo) -> None
         result = run_job(wf, "pipeline", workspace=hosted.workspace, context=ctx, actions=actions)
         assert "### Pipeline execution: Succeeded" in result.summary
         sagemaker = aws.client("sagemaker")
-        pipeline = sagemaker.describe_pipeline(PipelineName="churn-model-training")
+        pipeline = sagemaker.describe_pipeline(PipelineName=pipeline_name)
         definition = json.loads(pipeline["PipelineDefinition"])
         jobs = [
             s["Arguments"] for s in definition["Steps"] if s["Type"] in ("Processing", "Training")
@@ -121,11 +143,12 @@ def test_train_upserts_starts_and_waits_against_moto(hosted: HostedRepo) -> None
             vpc = args.get("VpcConfig") or args["NetworkConfig"]["VpcConfig"]
             assert vpc["Subnets"] == ["subnet-0aaa", "subnet-0bbb"]
         assert pipeline["RoleArn"] == platform["sagemaker_execution_role_arn"]
-        (_execution,) = sagemaker.list_pipeline_executions(PipelineName="churn-model-training")[
+        (_execution,) = sagemaker.list_pipeline_executions(PipelineName=pipeline_name)[
             "PipelineExecutionSummaries"
         ]
         staged = aws.client("s3").list_objects_v2(Bucket=platform["bucket"])["Contents"]
-        assert "churn-model-training/input/breast_cancer.csv" in {o["Key"] for o in staged}
+        sample = Path(str(pipeline_spec.sample_input)).name
+        assert f"{pipeline_name}/input/{sample}" in {o["Key"] for o in staged}
 
 
 def test_train_without_the_platform_fails_naming_the_fix(hosted: HostedRepo) -> None:
