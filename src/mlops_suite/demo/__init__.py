@@ -181,7 +181,8 @@ def run(work: Path, deployment: str = "realtime", progress: report.Progress | No
         accounts = Accounts(aws, dict(ACCOUNT_IDS))
         gh = stack.enter_context(GitHubDouble(orgs=(ORG,), teams=(OWNER, platform.REVIEWERS)))
         stack.enter_context(cloudformation.in_process_custom_resources(registry))
-        stack.enter_context(seams.loopback_is_tls())
+        stack.enter_context(seams.conditional_denies_unjudged())
+        stack.enter_context(seams.registry_shared_by_policy(cloudformation.GROUP_POLICIES))
 
         with progress.stage("platform", STAGES["platform"]):
             plat = platform.seed(accounts, gh, ORG)
@@ -333,6 +334,12 @@ def run(work: Path, deployment: str = "realtime", progress: report.Progress | No
             event=deploy.dispatch_event(dispatch, deploy_repo, gh.org_id(ORG)),
             env={**deploy.tool_env(), **deploy.terraform_env(work)},
         )
+        configured = deploy.configure_for_moto(
+            deploy.clone(gh.clone_url(deploy_repo), gh.token, work / "deploy-settings"), kind, gh.token
+        )
+        result["moto_settings"] = configured
+        if configured:
+            progress.note(f"deploy repository configured for moto: {configured}")
         jobs: dict[str, Any] = {}
         with progress.stage("preprod", STAGES["preprod"]):
             jobs["check"], checkout = run.job("check", {})

@@ -1,8 +1,12 @@
 """Where the embedded AWS (moto 5.2.5) differs from AWS in a way the flow meets, and the fix.
 
-- Transport: moto's server speaks plain HTTP on loopback where AWS speaks TLS, and its bucket
-  policy check ignores conditions, so the platform's TLS-only Deny (`aws:SecureTransport` false)
-  would refuse every request. `loopback_is_tls()` drops exactly that statement from the check.
+- Bucket policies: moto's bucket policy check ignores conditions, so every conditional Deny of
+  the platform's buckets (TLS only: moto's server speaks plain HTTP on loopback; the state
+  bucket's KMS key) would refuse every request. `conditional_denies_unjudged()` leaves those
+  statements out of moto's check; their conditions are held by the IaC tests, not here.
+- Registry: moto serves a model package only to its own account and implements no model package
+  group policies. `registry_shared_by_policy()` serves another account's package (or group
+  listing) to a caller whose account the group's policy, as the project stack set it, allows.
 - Serving: moto records endpoints but serves canned answers. While `endpoints_served_by()` is active, an
 InvokeEndpoint on an endpoint that exists and is InService in the caller's account, whose model
 runs the package the local server loaded, is forwarded to that server (`serve-local`, SageMaker's
@@ -12,6 +16,8 @@ inference contract); any other endpoint answers an error, as SageMaker would for
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,18 +26,18 @@ from typing import Any
 from unittest import mock
 
 
-def _without_tls_deny(policy: bytes) -> bytes:
+def _without_conditional_denies(policy: bytes) -> bytes:
     doc = json.loads(policy)
     doc["Statement"] = [
         st for st in doc.get("Statement", [])
-        if st.get("Condition") != {"Bool": {"aws:SecureTransport": "false"}}
+        if not (st.get("Effect") == "Deny" and st.get("Condition"))
     ]  # fmt: skip
     return json.dumps(doc).encode()
 
 
 @contextmanager
-def loopback_is_tls() -> Iterator[None]:
-    """Judge bucket policies as if moto's loopback HTTP were the TLS AWS requires."""
+def conditional_denies_unjudged() -> Iterator[None]:
+    """Judge bucket policies without the conditional Denies moto would apply unconditionally."""
     from moto.s3.models import FakeBucket
 
     original = FakeBucket.get_permission
@@ -39,10 +45,60 @@ def loopback_is_tls() -> Iterator[None]:
     def get_permission(bucket: Any, action: str, resource: str) -> Any:
         if bucket.policy is None:
             return original(bucket, action, resource)
-        view = SimpleNamespace(policy=_without_tls_deny(bucket.policy))
+        view = SimpleNamespace(policy=_without_conditional_denies(bucket.policy))
         return original(view, action, resource)
 
     with mock.patch.object(FakeBucket, "get_permission", get_permission):
+        yield
+
+
+PACKAGE_ARN = re.compile(
+    r"^arn:[a-z-]+:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"model-package(-group)?/(?P<group>[^/]+)(/\d+)?$"
+)
+
+
+def _allows(policy: Any, caller: str, action: str) -> bool:
+    for st in (policy or {}).get("Statement", []):
+        principals = st.get("Principal", {}).get("AWS", [])
+        principals = [principals] if isinstance(principals, str) else principals
+        actions = st.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        roots = {p.rsplit(":", 2)[-2] for p in principals if p.endswith(":root")}
+        if st.get("Effect") == "Allow" and caller in roots and action in actions:
+            return True
+    return False
+
+
+@contextmanager
+def registry_shared_by_policy(policies: dict[str, Any]) -> Iterator[None]:
+    """Serve another account's packages where the group's policy in `policies` allows it."""
+    from moto.sagemaker.exceptions import ValidationError
+    from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
+
+    def owner(backend: Any, name: str | None, action: str) -> Any:
+        match = PACKAGE_ARN.match(name or "")
+        if not match or match["account"] == backend.account_id:
+            return backend
+        if not _allows(policies.get(match["group"]), backend.account_id, action):
+            raise ValidationError(f"{name} is not shared with account {backend.account_id}")
+        return sagemaker_backends[match["account"]][match["region"]]
+
+    describe = SageMakerModelBackend.describe_model_package
+    listing = SageMakerModelBackend.list_model_packages
+
+    def describe_model_package(backend: Any, model_package_name: str) -> Any:
+        source = owner(backend, model_package_name, "sagemaker:DescribeModelPackage")
+        return describe(source, model_package_name)
+
+    def list_model_packages(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        group = kwargs.get("model_package_group_name")
+        return listing(owner(backend, group, "sagemaker:ListModelPackages"), *args, **kwargs)
+
+    with (
+        mock.patch.object(SageMakerModelBackend, "describe_model_package", describe_model_package),
+        mock.patch.object(SageMakerModelBackend, "list_model_packages", list_model_packages),
+    ):
         yield
 
 
@@ -68,14 +124,15 @@ def endpoints_served_by(url: str, package_arn: str) -> Iterator[list[dict[str, s
     calls: list[dict[str, str]] = []
 
     def invoke_endpoint(response: Any) -> Any:
-        endpoint = response._get_params().get("EndpointName")
+        endpoint = urllib.parse.unquote(response.path.split("/")[2])  # /endpoints/<name>/...
+        error = {"Content-Type": "application/json", "x-amzn-ErrorType": "ValidationError"}
         try:
             served = _served_package(response.current_account, response.region, endpoint)
         except ValueError as exc:
-            return 400, {"Content-Type": "application/json"}, f'{{"message": "{exc}"}}'
+            return 400, error, json.dumps({"message": str(exc)})
         if served.lower() != package_arn.lower():
             message = f"endpoint {endpoint} runs {served}, the local server {package_arn}"
-            return 400, {"Content-Type": "application/json"}, f'{{"message": "{message}"}}'
+            return 400, error, json.dumps({"message": message})
         body = response.body if isinstance(response.body, bytes) else response.body.encode()
         content_type = response.headers.get("Content-Type", "text/csv")
         request = urllib.request.Request(  # noqa: S310 - the demo's own loopback server

@@ -128,7 +128,7 @@ class _ModelPackageGroup(_GapResource):
 
     resource_type = "AWS::SageMaker::ModelPackageGroup"
     name_property = "ModelPackageGroupName"
-    policies: dict[str, Any] = {}  # noqa: RUF012 - by group name
+    policies: dict[str, Any] = {}  # noqa: RUF012 - by group name (GROUP_POLICIES)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -158,6 +158,9 @@ class _ModelPackageGroup(_GapResource):
 
         groups = sagemaker_backends[account_id][region_name].model_package_groups
         groups.pop(self.properties["ModelPackageGroupName"], None)
+
+
+GROUP_POLICIES = _ModelPackageGroup.policies
 
 
 class _OidcProvider(_GapResource):
