@@ -350,6 +350,15 @@ def run(work: Path, deployment: str = "realtime", progress: report.Progress | No
                 url = stack.enter_context(local_model_server(checkout / ".venv" / "bin", model))
                 result["served"] = stack.enter_context(seams.endpoints_served_by(url, package["arn"]))
                 progress.note(f"local model server {url} answers the endpoints of {package['arn']}")
+            else:
+                module = deploy.module_name(checkout)
+                result["pipeline_runs"] = stack.enter_context(
+                    seams.pipelines_run_locally(
+                        checkout / ".venv" / "bin" / "python", module, work / "pipeline-runs",
+                        {**_clean_environ(), **deploy.tool_env(), **aws.env},
+                    )
+                )
+                progress.note(f"pipeline executions run with {module}'s local runner")
             jobs["preprod"], _ = run.job("preprod", {"check": jobs["check"]})
             _note_steps(progress, jobs["preprod"])
 
@@ -362,7 +371,7 @@ def run(work: Path, deployment: str = "realtime", progress: report.Progress | No
             _note_steps(progress, jobs["prod"])
 
         result["jobs"] = {name: [(s.name, s.outcome) for s in job.steps] for name, job in jobs.items()}
-        prefix = f"{PROJECT['SageMakerProjectName']}-{project_id}"
+        prefix = f"{PROJECT['SageMakerProjectName']}-"  # the project's resource names
         result["accounts"] = {
             env: holdings(accounts, accounts.platform(env), env, kind, prefix)
             for env in names.environments()

@@ -185,3 +185,9 @@ def prod_review(gh: Any, full_name: str, approve: Callable[[str], None]) -> str:
         )
     approve(teams[0])
     return teams[0]
+
+
+def module_name(repo: Path) -> str:
+    """The repository's Python package: the one package under src/."""
+    (package,) = [p.name for p in (repo / "src").iterdir() if (p / "__init__.py").is_file()]
+    return package

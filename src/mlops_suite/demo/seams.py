@@ -7,6 +7,9 @@
 - Registry: moto serves a model package only to its own account and implements no model package
   group policies. `registry_shared_by_policy()` serves another account's package (or group
   listing) to a caller whose account the group's policy, as the project stack set it, allows.
+- Pipelines: moto marks a started pipeline execution Succeeded without running anything.
+  `pipelines_run_locally()` runs the execution's definition (the one Terraform deployed) with
+  the repository's local runner, as the pipeline's role in that account, before answering.
 - Serving: moto records endpoints but serves canned answers. While `endpoints_served_by()` is active, an
 InvokeEndpoint on an endpoint that exists and is InService in the caller's account, whose model
 runs the package the local server loaded, is forwarded to that server (`serve-local`, SageMaker's
@@ -21,6 +24,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
@@ -148,3 +152,73 @@ def endpoints_served_by(url: str, package_arn: str) -> Iterator[list[dict[str, s
 
     with mock.patch.object(SageMakerRuntimeResponse, "invoke_endpoint", invoke_endpoint):
         yield calls
+
+
+RUN_DEFINITION = """
+import json, sys, types
+from pathlib import Path
+import boto3
+import {module}.local_run.scheduler as scheduler
+from {module}.local_run import LocalPipelineRun
+definition, params, execution_id, workdir, name = sys.argv[1:6]
+# The local run takes the execution id SageMaker gave (the outputs are laid out under it).
+scheduler.uuid = types.SimpleNamespace(uuid4=lambda: types.SimpleNamespace(hex=execution_id))
+run = LocalPipelineRun(json.loads(Path(definition).read_text()), Path(workdir), boto3.Session(),
+                       parameters=json.loads(params), pipeline_name=name)
+run.run()
+"""
+
+
+@contextmanager
+def pipelines_run_locally(
+    python: Path, module: str, workdir: Path, base_env: dict[str, str]
+) -> Iterator[list[dict[str, str]]]:
+    """Run each started pipeline execution with `module`'s local runner in `python`."""
+    import subprocess
+
+    import boto3
+    from moto.sagemaker.models import SageMakerModelBackend
+
+    runs: list[dict[str, str]] = []
+    start = SageMakerModelBackend.start_pipeline_execution
+
+    def start_pipeline_execution(backend: Any, pipeline_name: str, *args: Any, **kwargs: Any) -> Any:
+        started = start(backend, pipeline_name, *args, **kwargs)
+        arn = started["PipelineExecutionArn"]
+        pipeline = backend.pipelines[pipeline_name]
+        execution = pipeline.pipeline_executions[arn]
+        execution_id = arn.rsplit("/", 1)[-1]
+        folder = workdir / f"{backend.account_id}-{execution_id}"
+        folder.mkdir(parents=True)
+        definition = folder / "definition.json"
+        definition.write_text(str(pipeline.pipeline_definition), encoding="utf-8")
+        params = {p["Name"]: p["Value"] for p in execution.pipeline_parameters or []}
+        creds = boto3.client(
+            "sts", endpoint_url=base_env["AWS_ENDPOINT_URL"], region_name=backend.region_name,
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        ).assume_role(RoleArn=pipeline.role_arn, RoleSessionName="SageMaker")["Credentials"]  # fmt: skip
+        env = {
+            **base_env,
+            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": creds["SessionToken"],
+            "AWS_REGION": backend.region_name,
+            "AWS_DEFAULT_REGION": backend.region_name,
+        }
+        proc = subprocess.run(
+            [str(python), "-c", RUN_DEFINITION.format(module=module), str(definition),
+             json.dumps(params), execution_id, str(folder / "jobs"), pipeline_name],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        (folder / "run.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+        if proc.returncode != 0:
+            execution.pipeline_execution_status = "Failed"
+            execution.pipeline_execution_failure_reason = proc.stderr.strip()[-500:]
+        runs.append({"account": backend.account_id, "execution": arn,
+                     "status": execution.pipeline_execution_status})  # fmt: skip
+        return started
+
+    with mock.patch.object(
+        SageMakerModelBackend, "start_pipeline_execution", start_pipeline_execution
+    ):
+        yield runs
