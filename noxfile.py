@@ -98,7 +98,9 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the suite's pytest: questionnaire, renders, handlers, contracts."""
     session.install("-e", ".[lambda,test]")
-    session.run("pytest", *(session.posargs or ["-q", "tests", "--ignore=tests/workflows"]))
+    session.run(
+        "pytest", *(session.posargs or ["-q", "tests", "--ignore=tests/workflows", "-m", "not demo"])
+    )
 
 
 # --- repository templates -------------------------------------------------------------------------
@@ -322,9 +324,16 @@ def workflow_runs(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def demo(session: nox.Session) -> None:
-    """Run the whole flow offline: platform, clone-repo Lambda, local pipeline, approval."""
+    """Run the whole flow offline across dev, preprod and prod (--deployment realtime|batch)."""
     session.install("-e", ".[lambda,test]", "uv")
     session.run("python", "-m", "mlops_suite.demo", *session.posargs)
+
+
+@nox.session(tags=["tests"])
+def demo_e2e(session: nox.Session) -> None:
+    """Run the demo end to end for both deployment kinds; assert on what each account holds."""
+    session.install("-e", ".[lambda,test]", "uv")
+    session.run("pytest", *(session.posargs or ["-q", "-m", "demo", "tests/test_demo.py"]))
 
 
 @nox.session(default=False)

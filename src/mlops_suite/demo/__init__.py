@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -162,8 +163,17 @@ def holdings(accounts: Accounts, creds: Credentials, env: str, kind: str, prefix
     return out
 
 
-def run(work: Path, deployment: str = "realtime", progress: report.Progress | None = None) -> dict[str, Any]:
-    """Run every stage in `work`; return what each account and repository holds afterwards."""
+def run(
+    work: Path,
+    deployment: str = "realtime",
+    progress: report.Progress | None = None,
+    inspect: Callable[[Accounts, Any], None] | None = None,
+) -> dict[str, Any]:
+    """Run every stage in `work`; return what each account holds afterwards.
+
+    `inspect(accounts, github_double)` is called after the last stage, before the embedded AWS
+    and the GitHub double stop (tests read them back there).
+    """
     from mlops_suite.handlers import clone_repo, deploy_roles, model_approval, templates
     from mlops_suite.local import cloudformation
     from mlops_suite.local.github_double import GitHubDouble
@@ -178,6 +188,11 @@ def run(work: Path, deployment: str = "realtime", progress: report.Progress | No
     registry = cloudformation.CustomResources()
     with ExitStack() as stack:
         aws = stack.enter_context(embedded_aws(REGION))
+        # moto's backends are process-wide: start from empty accounts on every run.
+        urllib.request.urlopen(  # noqa: S310 - the loopback moto server
+            urllib.request.Request(f"{aws.endpoint_url}/moto-api/reset", method="POST"), timeout=30
+        ).close()
+        cloudformation.GROUP_POLICIES.clear()
         accounts = Accounts(aws, dict(ACCOUNT_IDS))
         gh = stack.enter_context(GitHubDouble(orgs=(ORG,), teams=(OWNER, platform.REVIEWERS)))
         stack.enter_context(cloudformation.in_process_custom_resources(registry))
@@ -377,6 +392,8 @@ def run(work: Path, deployment: str = "realtime", progress: report.Progress | No
             for env in names.environments()
         }
         result["registry"] = package_report(dev_sm, group)
+        if inspect is not None:
+            inspect(accounts, gh)
     return result
 
 
