@@ -59,7 +59,9 @@ def held(accounts: Any, gh: Any) -> dict[str, Any]:
             staged = [bool(s3.head_object(Bucket=b, Key=k)) for b, k in models]
             pipelines[name] = (staged, [r["PipelineExecutionStatus"] for r in runs])
         state_bucket = f"mlops-suite-{env}-tfstate-{accounts.ids[env]}-{accounts.region}"
-        state = accounts.client(creds, "s3").list_objects_v2(Bucket=state_bucket).get("Contents", [])
+        state = (
+            accounts.client(creds, "s3").list_objects_v2(Bucket=state_bucket).get("Contents", [])
+        )
         out[env] = {"roles": roles, "endpoints": endpoints, "pipelines": pipelines,
                     "state": [o["Key"] for o in state]}  # fmt: skip
     dev = accounts.platform("dev")
@@ -94,8 +96,11 @@ def finished(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 @pytest.mark.demo
 def test_project_stack_creates_both_repositories(finished: Any) -> None:
-    deployment, _, seen = finished
-    training, deploy_repo = f"{demo.ORG}/{demo.PROJECT_NAME}-build", f"{demo.ORG}/{demo.PROJECT_NAME}-deploy"
+    _, _, seen = finished
+    training, deploy_repo = (
+        f"{demo.ORG}/{demo.PROJECT_NAME}-build",
+        f"{demo.ORG}/{demo.PROJECT_NAME}-deploy",
+    )
     assert set(seen["repos"]) == {training, deploy_repo}
     assert seen["repos"][deploy_repo]["environments"] == ["preprod", "prod"]
     assert seen["repos"][training]["environments"] == ["dev", "preprod", "prod"]
@@ -120,11 +125,17 @@ def test_approval_dispatches_to_the_deploy_repository_only(finished: Any) -> Non
 def test_each_target_account_holds_the_approved_deployment(finished: Any) -> None:
     deployment, _, seen = finished
     arn = seen["packages"][0]["ModelPackageArn"]
-    assert seen["dev"]["endpoints"] == {} and seen["dev"]["pipelines"] == {}
+    assert seen["dev"]["endpoints"] == {}
+    assert seen["dev"]["pipelines"] == {}
     for env in ("preprod", "prod"):
         holds = seen[env]
-        assert names.pattern("github_actions_role", project_id=PROJECT_ID, environment=env) in holds["roles"]
-        assert any(key.startswith(f"projects/{PROJECT_ID}/") for key in holds["state"]), holds["state"]
+        assert (
+            names.pattern("github_actions_role", project_id=PROJECT_ID, environment=env)
+            in holds["roles"]
+        )
+        assert any(key.startswith(f"projects/{PROJECT_ID}/") for key in holds["state"]), holds[
+            "state"
+        ]
         if deployment == "realtime":
             assert holds["endpoints"] == {
                 f"{demo.PROJECT['SageMakerProjectName']}-{PROJECT_ID}-{env}": ("InService", arn)
@@ -158,7 +169,8 @@ def test_a_failing_stage_exits_non_zero_naming_it(
     monkeypatch.setattr(platform, "seed", broken)
     assert demo.main(["--workdir", str(tmp_path / "w")]) == 1
     err = capsys.readouterr().err
-    assert "stage platform" in err and "no bootstrap today" in err
+    assert "stage platform" in err
+    assert "no bootstrap today" in err
     with pytest.raises(StageFailed) as failed:
         demo.run(tmp_path / "again")
     assert failed.value.stage == "platform"

@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from mlops_suite import cfn_yaml, names, rendering
 from mlops_suite.demo import deploy, platform, report, seams
@@ -38,7 +38,9 @@ from mlops_suite.local.aws import embedded_aws, patched_environ
 from mlops_suite.local.lambda_runtime import LocalContext
 
 DEPLOYMENTS = {"realtime": "realtime-inference", "batch": "batch-inference"}
-PROJECT_TEMPLATE = rendering.SUITE_ROOT / "project-templates" / "model-building-training-deployment.yaml"
+PROJECT_TEMPLATE = (
+    rendering.SUITE_ROOT / "project-templates" / "model-building-training-deployment.yaml"
+)
 REGION = "eu-west-1"
 ORG = "acme-ml"
 OWNER = "ml-team"
@@ -119,7 +121,9 @@ def local_model_server(bin_dir: Path, model: Path) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def holdings(accounts: Accounts, creds: Credentials, env: str, kind: str, prefix: str) -> dict[str, Any]:
+def holdings(
+    accounts: Accounts, creds: Credentials, env: str, kind: str, prefix: str
+) -> dict[str, Any]:
     """What the account holds of the project's deployment, read back with boto3."""
     sagemaker = accounts.client(creds, "sagemaker")
     out: dict[str, Any] = {"account": accounts.ids[env]}
@@ -134,16 +138,15 @@ def holdings(accounts: Accounts, creds: Credentials, env: str, kind: str, prefix
             config = sagemaker.describe_endpoint_config(
                 EndpointConfigName=described["EndpointConfigName"]
             )
-            model = sagemaker.describe_model(
-                ModelName=config["ProductionVariants"][0]["ModelName"]
-            )
+            model = sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
             out["endpoints"][endpoint["EndpointName"]] = {
                 "status": described["EndpointStatus"],
                 "model_package": model["PrimaryContainer"].get("ModelPackageName", ""),
             }
-        out["summary"] = ", ".join(
-            f"endpoint {n} {e['status']}" for n, e in out["endpoints"].items()
-        ) or "no endpoint"
+        out["summary"] = (
+            ", ".join(f"endpoint {n} {e['status']}" for n, e in out["endpoints"].items())
+            or "no endpoint"
+        )
     else:
         pipelines = [
             p["PipelineName"] for p in sagemaker.list_pipelines()["PipelineSummaries"]
@@ -157,9 +160,12 @@ def holdings(accounts: Accounts, creds: Credentials, env: str, kind: str, prefix
             out["pipelines"][name] = {
                 "executions": [e["PipelineExecutionStatus"] for e in executions]
             }
-        out["summary"] = ", ".join(
-            f"pipeline {n} ({len(p['executions'])} runs)" for n, p in out["pipelines"].items()
-        ) or "no pipeline"
+        out["summary"] = (
+            ", ".join(
+                f"pipeline {n} ({len(p['executions'])} runs)" for n, p in out["pipelines"].items()
+            )
+            or "no pipeline"
+        )
     return out
 
 
@@ -189,9 +195,8 @@ def run(
     with ExitStack() as stack:
         aws = stack.enter_context(embedded_aws(REGION))
         # moto's backends are process-wide: start from empty accounts on every run.
-        urllib.request.urlopen(  # noqa: S310 - the loopback moto server
-            urllib.request.Request(f"{aws.endpoint_url}/moto-api/reset", method="POST"), timeout=30
-        ).close()
+        reset = urllib.request.Request(f"{aws.endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
+        urllib.request.urlopen(reset, timeout=30).close()  # noqa: S310 - loopback moto
         cloudformation.GROUP_POLICIES.clear()
         accounts = Accounts(aws, dict(ACCOUNT_IDS))
         gh = stack.enter_context(GitHubDouble(orgs=(ORG,), teams=(OWNER, platform.REVIEWERS)))
@@ -247,10 +252,13 @@ def run(
                 kind: outputs["ModelDeployRepositoryUrl"],
             }
             result["custom_resource_requests"] = [
-                {"logical_id": e["LogicalResourceId"], "repo_kind": e["ResourceProperties"]["repo_kind"],
-                 "status": registry.answers[e["RequestId"]]["Status"]}
+                {
+                    "logical_id": e["LogicalResourceId"],
+                    "repo_kind": e["ResourceProperties"]["repo_kind"],
+                    "status": registry.answers[e["RequestId"]]["Status"],
+                }
                 for e in registry.requests
-            ]  # fmt: skip
+            ]
             for logical, full_name in (("training", training_repo), ("deploy", deploy_repo)):
                 progress.note(f"{logical} repository: {gh.repos[full_name].full_name}")
             # The project template declares no deploy-roles resource yet: the demo calls the
@@ -299,7 +307,8 @@ def run(
             )
             (work / "training.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
             if proc.returncode != 0:
-                raise RuntimeError(f"run-pipeline --local exited {proc.returncode}:\n{proc.stdout[-1500:]}{proc.stderr[-1500:]}")
+                tail = (proc.stdout[-1500:] + proc.stderr[-1500:]).strip()
+                raise RuntimeError(f"run-pipeline --local exited {proc.returncode}:\n{tail}")
             dev_sm = accounts.client(data_scientist, "sagemaker")
             packages = package_report(dev_sm, group)
             if not packages:
@@ -324,7 +333,7 @@ def run(
             # moto implements no TestEventPattern; its rule matcher is the one PutEvents uses.
             from moto.events.models import EventPattern
 
-            if not EventPattern.load(rule["EventPattern"]).matches_event(event):
+            if not EventPattern.load(rule["EventPattern"]).matches_event(cast(Any, event)):
                 raise RuntimeError(f"rule {rule_name} does not match the approval event")
             (target,) = events.list_targets_by_rule(Rule=rule_name)["Targets"]
             if target["Arn"] != plat.lambda_arns[platform.TRIGGER]:
@@ -350,7 +359,9 @@ def run(
             env={**deploy.tool_env(), **deploy.terraform_env(work)},
         )
         configured = deploy.configure_for_moto(
-            deploy.clone(gh.clone_url(deploy_repo), gh.token, work / "deploy-settings"), kind, gh.token
+            deploy.clone(gh.clone_url(deploy_repo), gh.token, work / "deploy-settings"),
+            kind,
+            gh.token,
         )
         result["moto_settings"] = configured
         if configured:
@@ -363,13 +374,17 @@ def run(
                 bucket, _, key = package["model_data_url"].removeprefix("s3://").partition("/")
                 accounts.client(data_scientist, "s3").download_file(bucket, key, str(model))
                 url = stack.enter_context(local_model_server(checkout / ".venv" / "bin", model))
-                result["served"] = stack.enter_context(seams.endpoints_served_by(url, package["arn"]))
+                result["served"] = stack.enter_context(
+                    seams.endpoints_served_by(url, package["arn"])
+                )
                 progress.note(f"local model server {url} answers the endpoints of {package['arn']}")
             else:
                 module = deploy.module_name(checkout)
                 result["pipeline_runs"] = stack.enter_context(
                     seams.pipelines_run_locally(
-                        checkout / ".venv" / "bin" / "python", module, work / "pipeline-runs",
+                        checkout / ".venv" / "bin" / "python",
+                        module,
+                        work / "pipeline-runs",
                         {**_clean_environ(), **deploy.tool_env(), **aws.env},
                     )
                 )
@@ -379,13 +394,17 @@ def run(
 
         with progress.stage("prod", STAGES["prod"]):
             team = deploy.prod_review(
-                gh, deploy_repo, lambda t: progress.note(f"a member of {t} approves the prod deployment")
+                gh,
+                deploy_repo,
+                lambda t: progress.note(f"a member of {t} approves the prod deployment"),
             )
             result["prod_reviewers"] = team
             jobs["prod"], _ = run.job("prod", {"check": jobs["check"], "preprod": jobs["preprod"]})
             _note_steps(progress, jobs["prod"])
 
-        result["jobs"] = {name: [(s.name, s.outcome) for s in job.steps] for name, job in jobs.items()}
+        result["jobs"] = {
+            name: [(s.name, s.outcome) for s in job.steps] for name, job in jobs.items()
+        }
         prefix = f"{PROJECT['SageMakerProjectName']}-"  # the project's resource names
         result["accounts"] = {
             env: holdings(accounts, accounts.platform(env), env, kind, prefix)
@@ -442,10 +461,15 @@ def _state_change_event(account: str, package: dict[str, Any], group: str) -> di
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mlops_suite.demo", description=__doc__)
-    parser.add_argument("--deployment", choices=sorted(DEPLOYMENTS), default="realtime",
-                        help="the deploy repository's kind: a real-time endpoint or batch inference")  # fmt: skip
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the work folder (clones, venvs, logs, the result as JSON)")  # fmt: skip
+    parser.add_argument(
+        "--deployment",
+        choices=sorted(DEPLOYMENTS),
+        default="realtime",
+        help="the deploy repository's kind: a real-time endpoint or batch inference",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work folder (clones, venvs, logs, result)"
+    )
     parser.add_argument("--workdir", type=Path, help="work here (default: a temporary folder)")
     args = parser.parse_args(argv)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="mlops-suite-demo-"))

@@ -64,7 +64,9 @@ class Accounts:
         client.meta.events.register("before-send", in_account)
         return client
 
-    def assume(self, env: str, role_name: str, session: str, via: Credentials | None = None) -> Credentials:
+    def assume(
+        self, env: str, role_name: str, session: str, via: Credentials | None = None
+    ) -> Credentials:
         """Assume `role_name` in `env`'s account (from `via`, else the demo's own identity)."""
         sts = self.client(via, "sts") if via else self.aws.client("sts")
         role = self.role_arn(env, role_name)

@@ -41,7 +41,10 @@ MOTO_SETTINGS = {
         "composite alarms or monitoring schedules)"
     ),
 }
-SERVERLESS = "endpoint = {\n  serverless = {\n    memory_size_in_mb = 2048\n    max_concurrency   = 5\n  }\n}"
+SERVERLESS = (
+    "endpoint = {\n  serverless = {\n    memory_size_in_mb = 2048\n    max_concurrency   = 5\n"
+    "  }\n}"
+)
 
 
 def configure_for_moto(repo: Path, kind: str, token: str) -> str | None:
@@ -183,8 +186,8 @@ def prod_review(gh: Any, full_name: str, approve: Callable[[str], None]) -> str:
             f"environment prod of {full_name} has no required reviewer team with self-review "
             f"prevented ({settings}): the deploy would not wait for an approver"
         )
-    approve(teams[0])
-    return teams[0]
+    approve(str(teams[0]))
+    return str(teams[0])
 
 
 def module_name(repo: Path) -> str:

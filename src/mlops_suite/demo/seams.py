@@ -10,10 +10,11 @@
 - Pipelines: moto marks a started pipeline execution Succeeded without running anything.
   `pipelines_run_locally()` runs the execution's definition (the one Terraform deployed) with
   the repository's local runner, as the pipeline's role in that account, before answering.
-- Serving: moto records endpoints but serves canned answers. While `endpoints_served_by()` is active, an
-InvokeEndpoint on an endpoint that exists and is InService in the caller's account, whose model
-runs the package the local server loaded, is forwarded to that server (`serve-local`, SageMaker's
-inference contract); any other endpoint answers an error, as SageMaker would for a missing one.
+- Serving: moto records endpoints but serves canned answers. While `endpoints_served_by()` is
+  active, an InvokeEndpoint on an endpoint that exists and is InService in the caller's account,
+  whose model runs the package the local server loaded, is forwarded to that server
+  (`serve-local`, SageMaker's inference contract); any other endpoint answers an error, as
+  SageMaker would for a missing one.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 
@@ -50,7 +51,7 @@ def conditional_denies_unjudged() -> Iterator[None]:
         if bucket.policy is None:
             return original(bucket, action, resource)
         view = SimpleNamespace(policy=_without_conditional_denies(bucket.policy))
-        return original(view, action, resource)
+        return original(cast(Any, view), action, resource)
 
     with mock.patch.object(FakeBucket, "get_permission", get_permission):
         yield
@@ -182,7 +183,9 @@ def pipelines_run_locally(
     runs: list[dict[str, str]] = []
     start = SageMakerModelBackend.start_pipeline_execution
 
-    def start_pipeline_execution(backend: Any, pipeline_name: str, *args: Any, **kwargs: Any) -> Any:
+    def start_pipeline_execution(
+        backend: Any, pipeline_name: str, *args: Any, **kwargs: Any
+    ) -> Any:
         started = start(backend, pipeline_name, *args, **kwargs)
         arn = started["PipelineExecutionArn"]
         pipeline = backend.pipelines[pipeline_name]
@@ -193,10 +196,17 @@ def pipelines_run_locally(
         definition = folder / "definition.json"
         definition.write_text(str(pipeline.pipeline_definition), encoding="utf-8")
         params = {p["Name"]: p["Value"] for p in execution.pipeline_parameters or []}
-        creds = boto3.client(
-            "sts", endpoint_url=base_env["AWS_ENDPOINT_URL"], region_name=backend.region_name,
-            aws_access_key_id="testing", aws_secret_access_key="testing",
-        ).assume_role(RoleArn=pipeline.role_arn, RoleSessionName="SageMaker")["Credentials"]  # fmt: skip
+        sts = boto3.client(
+            "sts",
+            endpoint_url=base_env["AWS_ENDPOINT_URL"],
+            region_name=backend.region_name,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",  # noqa: S106 - moto's placeholder
+        )
+        # SageMaker runs a pipeline's jobs as the pipeline's role.
+        creds = sts.assume_role(RoleArn=pipeline.role_arn, RoleSessionName="SageMaker")[
+            "Credentials"
+        ]
         env = {
             **base_env,
             "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],

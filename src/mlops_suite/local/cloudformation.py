@@ -7,8 +7,9 @@ the stack's account, the handler registered for that ARN gets exactly the event 
 sends (properties as strings, a pre-signed ResponseURL), the resource waits for the handler's
 answer, SUCCESS feeds `Fn::GetAtt`, and FAILED (or no answer) fails the stack with the handler's
 reason, so a stack never hangs. Where moto 5.2.5's CloudFormation lacks a resource type the
-templates use (bucket policies, model package groups, OIDC providers) it is made with the service's own API; any
-other type moto does not know fails the stack by name instead of being skipped.
+templates use (bucket policies, model package groups, OIDC providers) it is made with the
+service's own API; any other type moto does not know fails the stack by name instead of being
+skipped.
 """
 
 from __future__ import annotations
@@ -151,7 +152,9 @@ class _ModelPackageGroup(_GapResource):
         return attr == "ModelPackageGroupArn"
 
     def get_cfn_attribute(self, attr: str) -> Any:
-        return self.physical_id if attr == "ModelPackageGroupArn" else super().get_cfn_attribute(attr)
+        return (
+            self.physical_id if attr == "ModelPackageGroupArn" else super().get_cfn_attribute(attr)
+        )
 
     def delete(self, account_id: str, region_name: str) -> None:
         from moto.sagemaker.models import sagemaker_backends
@@ -177,7 +180,8 @@ class _OidcProvider(_GapResource):
         from moto.utilities.utils import get_partition
 
         props = cloudformation_json["Properties"]
-        provider = iam_backends[account_id][get_partition(region_name)].create_open_id_connect_provider(
+        iam = iam_backends[account_id][get_partition(region_name)]
+        provider = iam.create_open_id_connect_provider(
             props["Url"], props.get("ThumbprintList", []), props.get("ClientIdList", []),
             props.get("Tags", []),
         )  # fmt: skip
@@ -215,7 +219,7 @@ def _wrap_create(
     original = model.create_from_cloudformation_json.__func__
 
     def create(
-        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
+        cls: Any, /, resource_name: str, cloudformation_json: Any, account_id: str,
         region_name: str, **kwargs: Any,
     ) -> Any:  # fmt: skip
         props = cloudformation_json.get("Properties", {})
@@ -232,11 +236,11 @@ def _wrap_create(
 def _custom_create(registry: CustomResources, response_url: str, catcher: Any) -> Any:
     """CustomModel.create_from_cloudformation_json that calls the handler and awaits its answer."""
     from moto.awslambda.utils import get_backend as lambda_backend
-    from moto.cloudformation import cloudformation_backends
     from moto.cloudformation.custom_model import CustomModel
+    from moto.cloudformation.models import cloudformation_backends
 
     def create(
-        cls: Any, resource_name: str, cloudformation_json: Any, account_id: str,
+        cls: Any, /, resource_name: str, cloudformation_json: Any, account_id: str,
         region_name: str, **kwargs: Any,
     ) -> Any:  # fmt: skip
         logical_id, stack_id = kwargs["LogicalId"], kwargs["StackId"]
@@ -248,7 +252,7 @@ def _custom_create(registry: CustomResources, response_url: str, catcher: Any) -
         if handler is None:
             raise StackFailed(f"{logical_id}: no in-process handler for Lambda {function_arn}")
         request_id = str(uuid.uuid4())
-        custom = CustomModel(region_name, request_id, logical_id, resource_name)
+        custom = CustomModel(region_name, request_id, logical_id, resource_name)  # type: ignore[abstract]
         cloudformation_backends[account_id][region_name].get_stack(stack_id).add_custom_resource(
             custom
         )
@@ -382,5 +386,7 @@ def create_stack(
             raise StackFailed(f"stack {name} hangs in {stack['StackStatus']}")
         time.sleep(0.05)
     if stack["StackStatus"] != "CREATE_COMPLETE":
-        raise StackFailed(f"stack {name} is {stack['StackStatus']}: {stack.get('StackStatusReason')}")
+        raise StackFailed(
+            f"stack {name} is {stack['StackStatus']}: {stack.get('StackStatusReason')}"
+        )
     return stack
