@@ -98,9 +98,8 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the suite's pytest: questionnaire, renders, handlers, contracts."""
     session.install("-e", ".[lambda,test]")
-    session.run(
-        "pytest", *(session.posargs or ["-q", "tests", "--ignore=tests/workflows", "-m", "not demo"])
-    )
+    default = ["-q", "tests", "--ignore=tests/workflows", "-m", "not demo"]  # demo: demo_e2e
+    session.run("pytest", *(session.posargs or default))
 
 
 # --- repository templates -------------------------------------------------------------------------
@@ -338,13 +337,14 @@ def demo_e2e(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def benchmarks(session: nox.Session) -> None:
-    """Print per-kind render and check times, the projected nox total, Lambda Create, servers."""
+    """Print render and check times, the projected nox total, Lambda Create, servers, the demo."""
     session.install("-e", ".[lambda,test]", "nox", "uv")
     session.run("python", "benchmarks/render.py", *session.posargs)
     session.run("python", "benchmarks/lambda_create.py")
     session.install("xgboost-cpu==3.0.5", "pandas")  # the realtime-inference model server
     session.run("python", "benchmarks/inference_server.py")
     session.run("python", "benchmarks/update.py")
+    session.run("python", "benchmarks/demo.py")
 
 
 @nox.session(default=False)

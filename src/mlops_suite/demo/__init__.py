@@ -31,7 +31,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from mlops_suite import cfn_yaml, names, rendering
+from mlops_suite import cfn_yaml, kinds, names, rendering
 from mlops_suite.demo import deploy, platform, report, seams
 from mlops_suite.demo.accounts import ACCOUNT_IDS, Accounts, Credentials
 from mlops_suite.local.aws import embedded_aws, patched_environ
@@ -294,7 +294,12 @@ def run(
             )
             command = [str(bin_dir / "run-pipeline"), "--local", "--region", REGION]
             command += ["--workdir", str(work / "jobs")]
-            command += ["--input-data", str(repo / "data" / "breast_cancer.csv")]
+            # What the demo does with a training repository is the kind's profile (kind.yml).
+            profile = kinds.load("model-training", work / "lambda-template-tree")
+            if not {"local-pipeline", "approve"} <= set(profile.demo) or not profile.pipeline:
+                raise RuntimeError(f"the model-training profile's demo steps are {profile.demo}")
+            if profile.pipeline.sample_input:
+                command += ["--input-data", str(repo / profile.pipeline.sample_input)]
             progress.note("$ " + " ".join(command))
             env = {k: v for k, v in deploy.tool_env().items()}
             proc = subprocess.run(
