@@ -65,6 +65,8 @@ def summary(result: dict[str, Any], times: dict[str, float]) -> str:
         ("package status", result["package"]["status"]),
         ("dispatch", f"{result['dispatch']['event_type']} -> {result['dispatch']['repository']}"),
     ]
+    if result.get("moto_settings"):
+        rows.append(("deploy repo, for moto", result["moto_settings"]))
     for env, holds in result["accounts"].items():
         rows.append((f"{env} ({holds['account']})", holds["summary"]))
     rows += [(f"time: {name}", f"{seconds:.1f} s") for name, seconds in times.items()]
