@@ -24,7 +24,7 @@ from typing import Any
 from mlops_suite.local.workflow_actions import standard_actions
 from mlops_suite.local.workflow_harness import Context, JobResult, needs_entry, run_job
 
-PROVIDER_MIRROR = Path(os.environ.get("MLOPS_SUITE_TF_PLUGINS", "/opt/tf-plugins"))
+PROVIDER_MIRROR = Path(os.environ.get("TF_PLUGIN_MIRROR", "/opt/tf-plugins"))
 
 
 class DeployUnavailable(RuntimeError):
@@ -65,27 +65,26 @@ def configure_for_moto(repo: Path, kind: str, token: str) -> str | None:
 
 
 def terraform_env(work: Path) -> dict[str, str]:
-    """Terraform pointed at the local provider mirror and at moto's S3 for the state backend."""
+    """Terraform for the deploy jobs: the AWS provider from the local mirror where there is one
+    (else Terraform's registry), the state backend on moto's S3."""
     if shutil.which("terraform") is None:
         raise DeployUnavailable("terraform is not on PATH (install Terraform 1.11)")
-    if not (PROVIDER_MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
-        raise DeployUnavailable(
-            f"no AWS provider mirror at {PROVIDER_MIRROR} (set MLOPS_SUITE_TF_PLUGINS)"
-        )
-    rc = work / "terraformrc"
-    rc.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path = "{PROVIDER_MIRROR}"\n'
-        '    include = ["registry.terraform.io/*/*"]\n  }\n'
-        '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n',
-        encoding="utf-8",
-    )
-    return {
-        "TF_CLI_CONFIG_FILE": str(rc),
+    env = {
         "TF_IN_AUTOMATION": "1",
         # moto serves S3 on one loopback host: the state backend must use path-style URLs.
         "TF_CLI_ARGS_init": "-backend-config=use_path_style=true",
     }
+    if (PROVIDER_MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+        rc = work / "terraformrc"
+        rc.write_text(
+            "provider_installation {\n"
+            f'  filesystem_mirror {{\n    path = "{PROVIDER_MIRROR}"\n'
+            '    include = ["registry.terraform.io/*/*"]\n  }\n'
+            '  direct {\n    exclude = ["registry.terraform.io/*/*"]\n  }\n}\n',
+            encoding="utf-8",
+        )
+        env["TF_CLI_CONFIG_FILE"] = str(rc)
+    return env
 
 
 def clone(url: str, token: str, dst: Path) -> Path:
