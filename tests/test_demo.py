@@ -99,7 +99,14 @@ def finished(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 @pytest.mark.demo
 def test_project_stack_creates_both_repositories(finished: Any) -> None:
-    _, _, seen = finished
+    deployment, result, seen = finished
+    # CloudFormation sent one Create per repository resource; the real handler answered each.
+    assert sorted(
+        (r["logical_id"], r["repo_kind"], r["status"]) for r in result["custom_resource_requests"]
+    ) == [
+        ("ModelBuildRepository", "model-training", "SUCCESS"),
+        ("ModelDeployRepository", demo.DEPLOYMENTS[deployment], "SUCCESS"),
+    ]
     training, deploy_repo = (
         f"{demo.ORG}/{demo.PROJECT_NAME}-build",
         f"{demo.ORG}/{demo.PROJECT_NAME}-deploy",
