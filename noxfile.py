@@ -98,7 +98,8 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the suite's pytest: questionnaire, renders, handlers, contracts."""
     session.install("-e", ".[lambda,test]")
-    default = ["-q", "tests", "--ignore=tests/workflows", "-m", "not rendered_repo"]
+    # rendered_repo: the kinds' render sessions; demo: demo_e2e.
+    default = ["-q", "tests", "--ignore=tests/workflows", "-m", "not rendered_repo and not demo"]
     session.run("pytest", *(session.posargs or default))
 
 
@@ -359,20 +360,28 @@ def workflow_runs(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def demo(session: nox.Session) -> None:
-    """Run the whole flow offline: platform, clone-repo Lambda, local pipeline, approval."""
+    """Run the whole flow offline across dev, preprod and prod (--deployment realtime|batch)."""
     session.install("-e", ".[lambda,test]", "uv")
     session.run("python", "-m", "mlops_suite.demo", *session.posargs)
 
 
+@nox.session(tags=["tests"])
+def demo_e2e(session: nox.Session) -> None:
+    """Run the demo end to end for both deployment kinds; assert on what each account holds."""
+    session.install("-e", ".[lambda,test]", "uv")
+    session.run("pytest", *(session.posargs or ["-q", "-m", "demo", "tests/test_demo.py"]))
+
+
 @nox.session(default=False)
 def benchmarks(session: nox.Session) -> None:
-    """Print per-kind render and check times, the projected nox total, Lambda Create, servers."""
+    """Print render and check times, the projected nox total, Lambda Create, servers, the demo."""
     session.install("-e", ".[lambda,test]", "nox", "uv")
     session.run("python", "benchmarks/render.py", *session.posargs)
     session.run("python", "benchmarks/lambda_create.py")
     session.install("xgboost-cpu==3.0.5", "pandas")  # the realtime-inference model server
     session.run("python", "benchmarks/inference_server.py")
     session.run("python", "benchmarks/update.py")
+    session.run("python", "benchmarks/demo.py")
 
 
 @nox.session(default=False)

@@ -48,9 +48,11 @@ def init(environment: str) -> None:
 def deployed_package() -> str:
     """The package the environment serves now, or "" before the first deploy."""
     try:
-        return terraform(["output", "-raw", "model_package_arn"], capture=True).strip()
+        value = terraform(["output", "-raw", "model_package_arn"], capture=True).strip()
     except TerraformError:
         return ""
+    # On an empty state Terraform 1.11 exits 0 with a "No outputs found" warning on stdout.
+    return value if release.ARN.match(value) else ""
 
 
 def prepare(environment: str, arn: str) -> list[str]:

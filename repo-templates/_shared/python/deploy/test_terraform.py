@@ -24,8 +24,9 @@ with (here / "calls.jsonl").open("a") as log:
 state = here / "state.json"
 cmd = args[1]
 if cmd == "output":
-    if not state.exists():
-        sys.exit("no outputs")
+    if not state.exists():  # as Terraform 1.11 does on an empty state: a warning, exit 0
+        print("Warning: No outputs found")
+        sys.exit(0)
     print(json.loads(state.read_text())["model_package_arn"], end="")
 elif cmd == "plan":
     arn = next(a.split("=", 2)[2] for a in args if a.startswith("-var=model_package_arn="))
