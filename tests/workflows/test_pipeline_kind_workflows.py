@@ -60,9 +60,11 @@ def hosted(github: GitHubDouble, tmp_path: Path) -> HostedRepo:
     return host_render(github, tmp_path, "model-training-minimal")
 
 
-def test_ci_runs_the_repos_own_lint(hosted: HostedRepo) -> None:
-    # The whole `nox` (tests included) is what render(model-training) runs; here the workflow's
-    # own steps run with NOXSESSION=lint to keep the cost to one session.
+@pytest.mark.parametrize("kind", TRAIN_KINDS)
+def test_ci_runs_the_repos_own_lint(github: GitHubDouble, tmp_path: Path, kind: str) -> None:
+    # The whole `nox` (tests included) is what render(<kind>) runs; here the workflow's own
+    # steps run with NOXSESSION=lint to keep the cost to one session.
+    hosted = host_render(github, tmp_path, f"{kind}-minimal")
     ctx = hosted.context(event_name="pull_request", event={"pull_request": {"number": 7}})
     ctx.env["NOXSESSION"] = "lint"
     wf = hosted.workspace / ".github" / "workflows" / "ci.yml"
