@@ -6,7 +6,9 @@ import base64
 import os
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 import yaml
 
 from mlops_suite import rendering
+from mlops_suite.local.aws import EmbeddedAWS, embedded_aws
 from mlops_suite.local.github_double import GitHubDouble
 from mlops_suite.local.workflow_harness import Context
 
@@ -111,3 +114,14 @@ def github() -> Iterator[GitHubDouble]:
     with GitHubDouble(orgs=("my-org",)) as gh:
         yield gh
         assert not gh.unrouted, f"calls the double does not implement: {gh.unrouted}"
+
+
+@contextmanager
+def fresh_aws() -> Iterator[EmbeddedAWS]:
+    """The embedded AWS with moto's in-process state reset (its backends outlive a server)."""
+    with embedded_aws(patch_environ=False) as aws:
+        reset = f"{aws.endpoint_url}/moto-api/reset"  # loopback http URL of moto
+        request = urllib.request.Request(reset, method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
+            pass
+        yield aws

@@ -13,15 +13,14 @@ from __future__ import annotations
 import json
 import urllib.request
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mlops_suite import names
-from mlops_suite.local.aws import DEFAULT_ACCOUNT, EmbeddedAWS, embedded_aws
+from mlops_suite.local.aws import DEFAULT_ACCOUNT, EmbeddedAWS
 from mlops_suite.local.github_double import GitHubDouble
 from mlops_suite.local.workflow_actions import standard_actions
 from mlops_suite.local.workflow_harness import (
@@ -33,7 +32,7 @@ from mlops_suite.local.workflow_harness import (
     run_job,
 )
 
-from .conftest import HostedRepo, git, host_render
+from .conftest import HostedRepo, fresh_aws, git, host_render
 
 ANSWERS = "byoc-minimal"
 PROJECT_ID = "p-abcdef012345"  # tests/answers/byoc-minimal.yml
@@ -47,16 +46,6 @@ class NotRunHere(UserWarning):
 @pytest.fixture
 def hosted(github: GitHubDouble, tmp_path: Path) -> HostedRepo:
     return host_render(github, tmp_path, ANSWERS)
-
-
-@contextmanager
-def fresh_aws() -> Iterator[EmbeddedAWS]:
-    """The embedded AWS with moto's in-process state reset (its backends outlive a server)."""
-    with embedded_aws(patch_environ=False) as aws:
-        reset = f"{aws.endpoint_url}/moto-api/reset"  # loopback http URL of moto
-        with urllib.request.urlopen(urllib.request.Request(reset, method="POST"), timeout=10):  # noqa: S310
-            pass
-        yield aws
 
 
 def seed_project(aws: EmbeddedAWS) -> str:

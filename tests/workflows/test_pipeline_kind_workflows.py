@@ -6,21 +6,18 @@ The train workflow is one shared piece; its test runs for every kind that render
 from __future__ import annotations
 
 import json
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
 
 from mlops_suite import kinds, names, rendering
-from mlops_suite.local.aws import DEFAULT_ACCOUNT, EmbeddedAWS, embedded_aws
+from mlops_suite.local.aws import DEFAULT_ACCOUNT
 from mlops_suite.local.github_double import GitHubDouble
 from mlops_suite.local.workflow_actions import standard_actions
 from mlops_suite.local.workflow_harness import JobFailed, run_job
 
-from .conftest import ANSWERS, HostedRepo, host_render
+from .conftest import ANSWERS, HostedRepo, fresh_aws, host_render
 
 PROJECT_ID = "p-abcdef012345"  # the minimal answer sets' project
 TRAIN_KINDS = [
@@ -73,17 +70,6 @@ def test_ci_runs_the_repos_own_lint(github: GitHubDouble, tmp_path: Path, kind: 
     )
     nox = result.step("nox").output
     assert "Session lint was successful" in nox, nox[-3000:]
-
-
-@contextmanager
-def fresh_aws() -> Iterator[EmbeddedAWS]:
-    """The embedded AWS with moto's in-process state reset (its backends outlive a server)."""
-    with embedded_aws(patch_environ=False) as aws:
-        reset = f"{aws.endpoint_url}/moto-api/reset"  # loopback http URL of moto
-        request = urllib.request.Request(reset, method="POST")  # noqa: S310
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310
-            pass
-        yield aws
 
 
 def seed_platform(aws: object, region: str) -> dict[str, str]:

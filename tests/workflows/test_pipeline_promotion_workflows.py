@@ -18,8 +18,7 @@ from mlops_suite.local.github_double import GitHubDouble
 from mlops_suite.local.workflow_actions import standard_actions
 from mlops_suite.local.workflow_harness import JobFailed, needs_entry, run_job
 
-from .conftest import HostedRepo, host_render
-from .test_pipeline_kind_workflows import fresh_aws
+from .conftest import HostedRepo, fresh_aws, host_render
 
 PROJECT_ID = "p-abcdef012345"  # tests/answers/pipeline-promotion-minimal.yml
 PIPELINE = "churn-model-promotion"
