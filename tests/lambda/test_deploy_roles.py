@@ -231,3 +231,43 @@ def test_target_accounts_read_the_project_group_and_its_artifacts_nothing_else(
             anywhere = resource == "*" and st["Action"] == "sts:GetCallerIdentity"
             named = f":{account}:" in resource or f":{DEV}:" in resource
             assert anywhere or named or resource.startswith("arn:aws:s3:::"), resource
+
+
+def test_the_immutable_subject_prefix_is_trusted_exactly(accounts: Any) -> None:
+    prefix = "repo:my-org@1001/churn-model-deploy@2002"
+    deploy_roles.handle(
+        "Create", {**PROPS, "oidc_subject_prefix": prefix}, accounts, session_factory
+    )
+    for env, account in (("preprod", PREPROD), ("prod", PROD)):
+        trust = iam_in(account).get_role(RoleName=ROLE[env])["Role"]["AssumeRolePolicyDocument"]
+        assert (
+            trust["Statement"][0]["Condition"]["StringEquals"][
+                "token.actions.githubusercontent.com:sub"
+            ]
+            == f"{prefix}:environment:{env}"
+        )
+
+
+class _Unreachable:
+    """An STS that cannot assume any provisioning role."""
+
+    def assume_role(self, **_: Any) -> Any:
+        raise RuntimeError("AccessDenied")
+
+
+def test_a_rollback_delete_succeeds_where_no_account_is_reachable() -> None:
+    physical, data, _ = deploy_roles.handle_request(
+        "Delete", PROPS, "failed-ProjectDeployRoles-1234abcd", _Unreachable(), session_factory
+    )
+    assert (physical, data) == ("failed-ProjectDeployRoles-1234abcd", {})
+    # The Delete of roles that were made must reach the accounts, or fail loudly.
+    made = deploy_roles.physical_id(PROPS)
+    with pytest.raises(deploy_roles.ProvisionError, match="cannot assume"):
+        deploy_roles.handle_request("Delete", PROPS, made, _Unreachable(), session_factory)
+
+
+def test_a_new_account_changes_the_physical_id() -> None:
+    """So CloudFormation's clean-up Delete removes the roles from the account left behind."""
+    moved = deploy_roles.physical_id({**PROPS, "prod_account_id": "444444444444"})
+    assert moved != deploy_roles.physical_id(PROPS)
+    assert deploy_roles.physical_id({**PROPS, "repo": "other"}) == deploy_roles.physical_id(PROPS)
