@@ -137,6 +137,15 @@ def permissions_policy(spec: RoleSpec) -> dict[str, Any]:
             "monitoring-schedule",
         )
     ]
+    # The deploy kinds name a pipeline "<project>-<...>-<environment>", its schedule after it and
+    # the role Scheduler starts it with "<pipeline>-scheduler".
+    schedule = names.pattern("pipeline_schedule", pipeline_name=sm)
+    scheduler_role = spec.arn(
+        "iam", f"role/{names.pattern('pipeline_scheduler_role', pipeline_name=sm)}"
+    )
+    scheduler_boundary = spec.arn(
+        "iam", f"policy/{names.pattern('scheduler_permissions_boundary')}"
+    )
     statements: list[dict[str, Any]] = [
         {"Sid": "WhoAmI", "Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"},
         {
@@ -207,6 +216,62 @@ def permissions_policy(spec: RoleSpec) -> dict[str, Any]:
             "Action": "iam:PassRole",
             "Resource": spec.arn("iam", "role/mlops-suite-*"),
             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        },
+        {
+            "Sid": "ProjectPipelineSchedules",
+            "Effect": "Allow",
+            "Action": [
+                "scheduler:CreateSchedule",
+                "scheduler:UpdateSchedule",
+                "scheduler:DeleteSchedule",
+                "scheduler:GetSchedule",
+            ],
+            "Resource": spec.arn("scheduler", f"schedule/default/{schedule}", region=region),
+        },
+        {
+            # The deploy workflow makes the role Scheduler starts the pipeline with; only with
+            # the scheduler boundary, so the inline policy it writes there can grant nothing but
+            # starting a pipeline.
+            "Sid": "ProjectSchedulerRolesOnlyWithTheBoundary",
+            "Effect": "Allow",
+            "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
+            "Resource": scheduler_role,
+            "Condition": {"StringEquals": {"iam:PermissionsBoundary": scheduler_boundary}},
+        },
+        {
+            "Sid": "ManageProjectSchedulerRoles",
+            "Effect": "Allow",
+            "Action": [
+                "iam:GetRole",
+                "iam:DeleteRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:GetRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListInstanceProfilesForRole",
+                "iam:ListRoleTags",
+            ],
+            "Resource": scheduler_role,
+        },
+        {
+            "Sid": "ProjectSchedulerRolesCarryOnlyProjectTags",
+            "Effect": "Allow",
+            "Action": ["iam:TagRole", "iam:UntagRole"],
+            "Resource": scheduler_role,
+            "Condition": {
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": [names.tag_key("project_name"), names.tag_key("project_id")]
+                }
+            },
+        },
+        {
+            "Sid": "PassTheSchedulerRoleToSchedulerOnly",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": scheduler_role,
+            "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
         },
         {
             "Sid": "ReadApprovedPackagesOfTheProjectGroupInDev",
@@ -306,8 +371,8 @@ def target_iam(sts: Any, spec: RoleSpec, session_factory: Any) -> Any:
         )["Credentials"]
     except Exception as exc:
         raise ProvisionError(
-            f"cannot assume {role}: the platform's Terraform creates it in every target account "
-            f"({exc})"
+            f"cannot assume {role}: every target account needs it, trusted by the dev account's "
+            f"repo-creating Lambda (docs/platform-guide.md, roles a project gets) ({exc})"
         ) from exc
     return session_factory(
         aws_access_key_id=creds["AccessKeyId"],
