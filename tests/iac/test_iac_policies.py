@@ -380,15 +380,22 @@ def test_project_boundary_is_as_narrow_as_the_project_policy(iac: Iac) -> None:
     assert allowed == granted
 
 
-@pytest.mark.parametrize("boundary", ["PlatformBoundary", "ProjectBoundary"])
+BOUNDARIES = ["PlatformBoundary", "ProjectBoundary", "SchedulerBoundary"]
+SCHEDULER_ROLES = "role/*-scheduler"
+
+
+@pytest.mark.parametrize("boundary", BOUNDARIES)
 def test_boundaries_grant_no_escalation_or_data_wildcards(iac: Iac, boundary: str) -> None:
-    """No service-wide action, no secret read but the GitHub App key, no inline-policy writes."""
+    """No service-wide action, no secret read but the GitHub App key, no inline-policy writes
+    but on the scheduler roles, which can only be made with the scheduler boundary."""
     banned = {"iam:PutRolePolicy", "iam:CreatePolicyVersion", "iam:CreateAccessKey"}
     for st in _bootstrap_policy(iac, boundary):
         if st["Effect"] != "Allow":
             continue
         for action in map(str, _as_list(st["Action"])):
             assert not action.endswith(":*"), f"{boundary} {st['Sid']}: {action}"
+            if action == "iam:PutRolePolicy" and _text(st["Resource"]).endswith(SCHEDULER_ROLES):
+                continue
             assert action not in banned, f"{boundary} {st['Sid']}: {action}"
             if action == "secretsmanager:GetSecretValue":
                 assert _text(st["Resource"]).endswith(":secret:mlops-suite/github-app-*")
@@ -482,3 +489,30 @@ def test_every_terraform_role_carries_the_boundary(iac: Iac) -> None:
         )
     env = iac.modules["environment"]
     assert "names.patterns.platform_permissions_boundary" in env.text
+
+
+def test_scheduler_roles_are_made_only_with_the_scheduler_boundary(iac: Iac) -> None:
+    """What the platform boundary lets a deploy role do to "<pipeline>-scheduler" roles (write
+    their inline policy, pass them) is capped by a boundary that only starts pipelines, and
+    creating one, or changing its boundary, needs that boundary."""
+    platform = _bootstrap_policy(iac, "PlatformBoundary")
+    on_scheduler_roles = [st for st in platform if _text(st["Resource"]).endswith(SCHEDULER_ROLES)]
+    assert on_scheduler_roles
+    for st in on_scheduler_roles:
+        actions = set(map(str, _as_list(st["Action"])))
+        if actions & {"iam:CreateRole", "iam:PutRolePermissionsBoundary"}:
+            assert st["Condition"] == {
+                "StringEquals": {"iam:PermissionsBoundary": {"Ref": "SchedulerBoundary"}}
+            }, st["Sid"]
+        if "iam:PassRole" in actions:
+            assert st["Condition"] == {
+                "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
+            }, st["Sid"]
+        assert not actions & {"iam:AttachRolePolicy", "iam:DeleteRolePermissionsBoundary"}
+    scheduler = _bootstrap_policy(iac, "SchedulerBoundary")
+    assert [(a, _text(st["Resource"])) for st in scheduler for a in _as_list(st["Action"])] == [
+        (
+            "sagemaker:StartPipelineExecution",
+            "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:pipeline/*",
+        )
+    ]

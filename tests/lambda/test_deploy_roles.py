@@ -231,3 +231,135 @@ def test_target_accounts_read_the_project_group_and_its_artifacts_nothing_else(
             anywhere = resource == "*" and st["Action"] == "sts:GetCallerIdentity"
             named = f":{account}:" in resource or f":{DEV}:" in resource
             assert anywhere or named or resource.startswith("arn:aws:s3:::"), resource
+
+
+def test_the_immutable_subject_prefix_is_trusted_exactly(accounts: Any) -> None:
+    prefix = "repo:my-org@1001/churn-model-deploy@2002"
+    deploy_roles.handle(
+        "Create", {**PROPS, "oidc_subject_prefix": prefix}, accounts, session_factory
+    )
+    for env, account in (("preprod", PREPROD), ("prod", PROD)):
+        trust = iam_in(account).get_role(RoleName=ROLE[env])["Role"]["AssumeRolePolicyDocument"]
+        assert (
+            trust["Statement"][0]["Condition"]["StringEquals"][
+                "token.actions.githubusercontent.com:sub"
+            ]
+            == f"{prefix}:environment:{env}"
+        )
+
+
+class _Unreachable:
+    """An STS that cannot assume any provisioning role."""
+
+    def assume_role(self, **_: Any) -> Any:
+        raise RuntimeError("AccessDenied")
+
+
+def test_a_rollback_delete_succeeds_where_no_account_is_reachable() -> None:
+    physical, data, _ = deploy_roles.handle_request(
+        "Delete", PROPS, "failed-ProjectDeployRoles-1234abcd", _Unreachable(), session_factory
+    )
+    assert (physical, data) == ("failed-ProjectDeployRoles-1234abcd", {})
+    # The Delete of roles that were made must reach the accounts, or fail loudly.
+    made = deploy_roles.physical_id(PROPS)
+    with pytest.raises(deploy_roles.ProvisionError, match="cannot assume"):
+        deploy_roles.handle_request("Delete", PROPS, made, _Unreachable(), session_factory)
+
+
+def test_a_new_account_changes_the_physical_id() -> None:
+    """So CloudFormation's clean-up Delete removes the roles from the account left behind."""
+    moved = deploy_roles.physical_id({**PROPS, "prod_account_id": "444444444444"})
+    assert moved != deploy_roles.physical_id(PROPS)
+    assert deploy_roles.physical_id({**PROPS, "repo": "other"}) == deploy_roles.physical_id(PROPS)
+
+
+# --- EventBridge Scheduler: the project's schedules and the role they start its pipelines with ----
+
+
+def permits(
+    statements: list[dict[str, Any]], action: str, resource: str, context: dict[str, Any]
+) -> bool:
+    """Whether an Allow statement matches, with its StringEquals conditions evaluated against
+    `context` (a key the request lacks fails StringEquals, as in IAM)."""
+    for st in statements:
+        if st["Effect"] != "Allow":
+            continue
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+        if not any(fnmatchcase(action, a) for a in actions):
+            continue
+        if not any(fnmatchcase(resource, r) for r in resources):
+            continue
+        ok = True
+        for operator, pairs in st.get("Condition", {}).items():
+            for key, want in pairs.items():
+                wanted = want if isinstance(want, list) else [want]
+                got = context.get(key)
+                if operator == "StringEquals":
+                    ok &= got in wanted
+                elif operator == "ForAllValues:StringEquals":
+                    ok &= all(v in wanted for v in (got or []))
+                else:
+                    raise AssertionError(f"permits() cannot evaluate {operator}")
+        if ok:
+            return True
+    return False
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [(REGION, "aws"), ("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")],
+)
+def test_the_deploy_role_schedules_only_the_project_pipelines(region: str, partition: str) -> None:
+    props = {**PROPS, "region": region, "partition": partition}
+    (spec,) = [s for s in deploy_roles.specs(props) if s.environment == "preprod"]
+    identity = deploy_roles.permissions_policy(spec)["Statement"]
+    pipeline = "churn-model-batch-inference-preprod"
+    schedule = f"arn:{partition}:scheduler:{region}:{PREPROD}:schedule/default/{pipeline}"
+    role = f"arn:{partition}:iam::{PREPROD}:role/{pipeline}-scheduler"
+    scheduler_boundary = f"arn:{partition}:iam::{PREPROD}:policy/mlops-suite-scheduler-boundary"
+    to_scheduler = {"iam:PassedToService": "scheduler.amazonaws.com"}
+    for action in ("CreateSchedule", "UpdateSchedule", "DeleteSchedule", "GetSchedule"):
+        assert permits(identity, f"scheduler:{action}", schedule, {})
+    assert permits(
+        identity, "iam:CreateRole", role, {"iam:PermissionsBoundary": scheduler_boundary}
+    )
+    assert permits(identity, "iam:PutRolePolicy", role, {})
+    assert permits(identity, "iam:PassRole", role, to_scheduler)
+    # Another project's schedule, another group or account, another partition: no.
+    for other in (
+        schedule.replace("churn-model", "other-model"),
+        schedule.replace("/default/", "/other-group/"),
+        schedule.replace(PREPROD, PROD),
+        schedule.replace(f"arn:{partition}:", "arn:aws-other:"),
+    ):
+        assert not permits(identity, "scheduler:CreateSchedule", other, {}), other
+    # A scheduler role without the scheduler boundary (the platform boundary is wider), or
+    # passed to another service; another project's role; a role not meant for Scheduler.
+    platform_boundary = scheduler_boundary.replace("scheduler-boundary", "platform-boundary")
+    assert not permits(
+        identity, "iam:CreateRole", role, {"iam:PermissionsBoundary": platform_boundary}
+    )
+    assert not permits(identity, "iam:CreateRole", role, {})
+    assert not permits(
+        identity, "iam:PutRolePermissionsBoundary", role,
+        {"iam:PermissionsBoundary": platform_boundary},
+    )  # fmt: skip
+    assert not permits(
+        identity, "iam:PassRole", role, {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    )
+    other_role = role.replace("churn-model", "other-model")
+    assert not permits(identity, "iam:PutRolePolicy", other_role, {})
+    assert not permits(identity, "iam:PassRole", other_role, to_scheduler)
+    for name in (f"{pipeline}-worker", ROLE["preprod"], deploy_roles.PROVISIONER_ROLE):
+        arn = f"arn:{partition}:iam::{PREPROD}:role/{name}"
+        assert not permits(identity, "iam:PutRolePolicy", arn, {}), name
+        assert not permits(identity, "iam:PassRole", arn, to_scheduler), name
+    assert not permits(identity, "iam:AttachRolePolicy", role, {})
+    assert not permits(identity, "iam:DeleteRolePermissionsBoundary", role, {})
+    # Every ARN the policy names is in the request's partition.
+    for st in identity:
+        for res in st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]:
+            assert (
+                res == "*" or res == PROPS["dev_kms_key_arn"] or res.startswith(f"arn:{partition}:")
+            ), res

@@ -29,7 +29,7 @@ from unittest import mock
 import pytest
 
 from mlops_suite import cfn_yaml, names, rendering
-from mlops_suite.handlers import resource
+from mlops_suite.handlers import deploy_roles, resource
 from mlops_suite.local.lambda_runtime import LocalContext
 
 # Test modules import the harness under this name (pytest's importlib mode makes conftest.py
@@ -86,11 +86,12 @@ class ProjectTemplate:
 
     @property
     def repositories(self) -> dict[str, dict[str, Any]]:
-        """Custom resources (one per repository), by logical id, with their properties."""
+        """Repository custom resources (one per repository), by logical id, with their
+        properties."""
         return {
             logical: spec.get("Properties", {})
             for logical, spec in self.resources.items()
-            if spec["Type"].startswith("Custom::")
+            if spec["Type"] == "Custom::GitHubRepository"
         }
 
     def repo_kinds(self, logical_id: str) -> list[str]:
@@ -419,16 +420,21 @@ class RecordingRepoHandler:
     """
 
     questionnaire: Callable[[], Questionnaire]
-    events: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # repository requests
+    deploy_role_events: list[dict[str, Any]] = field(default_factory=list)
     pending: list[tuple[str, str]] = field(default_factory=list)  # (repo_name, kind)
     data: dict[str, dict[str, str]] = field(default_factory=dict)  # Data sent, by RequestId
 
     def __call__(self, event: dict[str, Any], context: object) -> None:
-        self.events.append(event)
+        is_roles = event.get("ResourceType") == deploy_roles.RESOURCE_TYPE
+        (self.deploy_role_events if is_roles else self.events).append(event)
         props = {k: v for k, v in event["ResourceProperties"].items() if k != "ServiceToken"}
         physical = event.get("PhysicalResourceId") or f"{event['LogicalResourceId']}-unnamed"
         if event["RequestType"] == "Delete":
             send_cfn_response(event, "SUCCESS", "recorded delete", physical)
+            return
+        if is_roles:
+            self.deploy_roles(event, props)
             return
         try:
             full_name = self.validate(props)
@@ -447,6 +453,19 @@ class RecordingRepoHandler:
         }
         self.data[event["RequestId"]] = data
         send_cfn_response(event, "SUCCESS", "recorded", full_name, data)
+
+    def deploy_roles(self, event: dict[str, Any], props: dict[str, Any]) -> None:
+        """Judge the properties as the real handler does; answer with the roles' ARNs."""
+        try:
+            specs = deploy_roles.specs(props)
+        except ValueError as exc:
+            send_cfn_response(event, "FAILED", str(exc)[:400], "failed-deploy-roles")
+            return
+        data = {
+            f"{s.environment.capitalize()}RoleArn": s.arn("iam", f"role/{s.role_name}")
+            for s in specs
+        }
+        send_cfn_response(event, "SUCCESS", "recorded", deploy_roles.physical_id(props), data)
 
     def validate(self, props: dict[str, Any]) -> str:
         """Map the properties with the real handler's property model; Copier judges them."""

@@ -680,7 +680,7 @@ def _rename_parameter(tpl: Any, old: str, new: str) -> Any:
 def _rename_property(tpl: Any, old: str, new: str) -> Any:
     body = copy.deepcopy(tpl.body)
     for res in body["Resources"].values():
-        if res["Type"].startswith("Custom::") and old in res["Properties"]:
+        if res["Type"] == "Custom::GitHubRepository" and old in res["Properties"]:
             res["Properties"][new] = res["Properties"].pop(old)
     return tpl.with_body(body)
 

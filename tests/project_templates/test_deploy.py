@@ -23,7 +23,7 @@ from project_templates_harness import (  # type: ignore[import-not-found]  # our
 )
 
 from mlops_suite import names
-from mlops_suite.handlers import resource
+from mlops_suite.handlers import deploy_roles, resource
 
 PREPROD, PROD = "222222222222", "333333333333"
 BASE = {"ProjectName": "churn-model", "Owner": "ml-team"}
@@ -151,9 +151,42 @@ def test_outputs_come_from_the_handler(deployment: Deployment) -> None:
     assert deployment.outputs["ModelPackageGroupName"] == deployment.case.group
     assert deployment.outputs["ArtifactBucketName"] == deployment.case.bucket
     expected = {f"{lid}{a}" for lid in deployment.case.repos for a in ("Url", "FullName")}
+    if deployment.case.deploy_repo:
+        expected |= {"PreprodDeployRoleArn", "ProdDeployRoleArn"}
     assert expected | {"ModelPackageGroupName", "ArtifactBucketName", "GitHubDevRoleArn"} == set(
         deployment.outputs
     )
+
+
+def test_deploy_roles_are_asked_for_the_deploy_repository(
+    deployment: Deployment, platform: Any
+) -> None:
+    """A template with a deploy repository asks the Lambda for that repository's preprod and
+    prod roles, by its immutable subject prefix; one without asks for none."""
+    stack_id = deployment.stack["StackId"]
+    asks = [
+        e
+        for e in platform.clone_repo.deploy_role_events
+        if e["StackId"] == stack_id and e["RequestType"] == "Create"
+    ]
+    case = deployment.case
+    if not case.deploy_repo:
+        assert asks == []
+        return
+    (ask,) = asks
+    repo = deployment.data[case.deploy_repo]
+    props = ask["ResourceProperties"]
+    specs = {s.environment: s for s in deploy_roles.specs(props)}
+    accounts = (PREPROD, PROD) if case.cross_account else (ACCOUNT_ID, ACCOUNT_ID)
+    for (env, spec), account in zip(sorted(specs.items()), accounts, strict=True):
+        assert spec.subject == f"{repo['OidcSubjectPrefix']}:environment:{env}"
+        assert spec.account_id == account
+        assert spec.group == case.group
+        assert spec.partition == "aws"
+        assert deployment.outputs[f"{env.capitalize()}DeployRoleArn"] == (
+            f"arn:aws:iam::{account}:role/{spec.role_name}"
+        )
+    assert props["repo"] == repo["Name"]
 
 
 def test_properties_are_valid_copier_answers(deployment: Deployment, questionnaire: Any) -> None:

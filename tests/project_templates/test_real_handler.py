@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 from project_templates_harness import (  # type: ignore[import-not-found]  # our conftest.py
     ACCOUNT_ID,
     RecordingTrigger,
@@ -28,6 +29,8 @@ from mlops_suite.local.lambda_runtime import LocalContext
 
 REGION = "ap-southeast-2"  # a region no other test here seeds
 PROMOTION_REGION = "ca-central-1"  # nor this one
+DEPLOYMENT_REGION = "sa-east-1"  # nor this one
+PREPROD, PROD = "222222222222", "333333333333"
 PROD_TEAM = "platform-approvers"
 RELEASE = "v9.9.9"
 
@@ -137,7 +140,7 @@ def test_pipeline_promotion_with_the_real_handler(
 ) -> None:
     """The pipeline-promotion repository: rendered for three accounts, its environments gated,
     its variables set, and the artifact bucket its promote workflow builds into created."""
-    preprod, prod = "222222222222", "333333333333"
+    preprod, prod = PREPROD, PROD
     params = {
         "SageMakerProjectName": "Fraud-Prj",
         "SageMakerProjectId": "p-eeeeeeeeee02",
@@ -197,3 +200,101 @@ def test_pipeline_promotion_with_the_real_handler(
     subjects = subject if isinstance(subject, list) else [subject]
     assert len(subjects) == 1
     assert re.fullmatch(r"repo:my-org@[0-9]+/fraud-pipeline@[0-9]+:environment:dev", subjects[0])
+    # The roles its promote workflow assumes in preprod and prod exist there, for the same
+    # repository (the same immutable ids), and are the ones its environments name.
+    prefix = subjects[0].removesuffix(":environment:dev")
+    arns = assert_deploy_roles(moto_cfn, PROMOTION_REGION, "p-eeeeeeeeee02", prefix)
+    assert arns == {
+        "preprod": outputs["PreprodDeployRoleArn"],
+        "prod": outputs["ProdDeployRoleArn"],
+    }
+    for env in ("preprod", "prod"):
+        assert repo.environment_variables[env]["AWS_ROLE_ARN"] == arns[env]
+
+
+def assert_deploy_roles(moto_cfn: Any, region: str, project_id: str, prefix: str) -> dict[str, str]:
+    """Each target account holds the project's deploy role, trusting only `prefix`'s environment
+    of that name and capped by the platform boundary; the dev account holds neither."""
+    arns = {}
+    boundary = names.pattern("platform_permissions_boundary")
+    for env, account in (("preprod", PREPROD), ("prod", PROD)):
+        name = names.pattern("github_actions_role", project_id=project_id, environment=env)
+        role = moto_cfn.client("iam", region, account).get_role(RoleName=name)["Role"]
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {
+            "Federated": f"arn:aws:iam::{account}:oidc-provider/token.actions.githubusercontent.com"
+        }
+        assert trust["Condition"] == {
+            "StringEquals": {
+                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                "token.actions.githubusercontent.com:sub": f"{prefix}:environment:{env}",
+            }
+        }
+        assert role["PermissionsBoundary"]["PermissionsBoundaryArn"] == (
+            f"arn:aws:iam::{account}:policy/{boundary}"
+        )
+        with pytest.raises(ClientError, match="NoSuchEntity"):
+            moto_cfn.client("iam", region).get_role(RoleName=name)
+        arns[env] = role["Arn"]
+    return arns
+
+
+@pytest.mark.parametrize("real_platform", [DEPLOYMENT_REGION], indirect=True)
+def test_deployment_project_makes_and_removes_the_deploy_roles(
+    moto_cfn: Any, real_platform: Any, double: GitHubDouble, template_by_name: dict[str, Any]
+) -> None:
+    """Creating a deployment project puts its deploy repository's roles in the preprod and prod
+    accounts; deleting the project removes them from both."""
+    project_id = "p-eeeeeeeeee03"
+    params = {
+        "SageMakerProjectName": "Score-Prj",
+        "SageMakerProjectId": project_id,
+        "ProjectName": "score-model",
+        "Owner": "ml-team",
+        "DeploymentKind": "batch-inference",
+        "PreprodAccountId": PREPROD,
+        "ProdAccountId": PROD,
+    }
+    tpl = template_by_name["model-building-training-deployment"]
+    cfn = moto_cfn.client("cloudformation", DEPLOYMENT_REGION)
+    stack_id = moto_cfn.create_stack(tpl, "real-handler-deploy", params, region=DEPLOYMENT_REGION)
+    stack = moto_cfn.wait(stack_id, region=DEPLOYMENT_REGION, timeout=180)
+    reasons = [
+        e.get("ResourceStatusReason")
+        for e in cfn.describe_stack_events(StackName=stack_id)["StackEvents"]
+    ]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", reasons
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    repo = double.repos["my-org/score-model-deploy"]
+    prefix = repo_subject_prefix(moto_cfn, outputs["GitHubDevRoleArn"], "score-model-deploy")
+    arns = assert_deploy_roles(moto_cfn, DEPLOYMENT_REGION, project_id, prefix)
+    assert arns == {
+        "preprod": outputs["PreprodDeployRoleArn"],
+        "prod": outputs["ProdDeployRoleArn"],
+    }
+    for env in ("preprod", "prod"):
+        assert repo.environment_variables[env]["AWS_ROLE_ARN"] == arns[env]
+
+    cfn.delete_stack(StackName=stack_id)
+    assert moto_cfn.wait(stack_id, region=DEPLOYMENT_REGION)["StackStatus"] == "DELETE_COMPLETE"
+    deletes = [
+        c["ResourceType"]
+        for c in real_platform.calls
+        if c["RequestType"] == "Delete" and c["StackId"] == stack_id
+    ]
+    assert "Custom::ProjectDeployRoles" in deletes
+    for env, account in (("preprod", PREPROD), ("prod", PROD)):
+        name = names.pattern("github_actions_role", project_id=project_id, environment=env)
+        with pytest.raises(ClientError, match="NoSuchEntity"):
+            moto_cfn.client("iam", DEPLOYMENT_REGION, account).get_role(RoleName=name)
+
+
+def repo_subject_prefix(moto_cfn: Any, dev_role_arn: str, repo: str) -> str:
+    """The immutable subject prefix of `repo` as the dev role trusts it."""
+    role = moto_cfn.client("iam").get_role(RoleName=dev_role_arn.rsplit("/", 1)[-1])["Role"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    subjects = trust["Condition"]["StringEquals"]["token.actions.githubusercontent.com:sub"]
+    (subject,) = [
+        s for s in subjects if re.fullmatch(rf"repo:my-org@[0-9]+/{repo}@[0-9]+:environment:dev", s)
+    ]
+    return str(subject).removesuffix(":environment:dev")

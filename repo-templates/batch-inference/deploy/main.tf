@@ -51,7 +51,7 @@ resource "aws_sagemaker_pipeline" "this" {
 resource "aws_iam_role" "scheduler" {
   name                 = "${local.pipeline_name}-scheduler"
   description          = "EventBridge Scheduler starts ${local.pipeline_name}"
-  permissions_boundary = "arn:${data.aws_partition.this.partition}:iam::${var.account_id}:policy/mlops-suite-platform-boundary"
+  permissions_boundary = "arn:${data.aws_partition.this.partition}:iam::${var.account_id}:policy/mlops-suite-scheduler-boundary"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{

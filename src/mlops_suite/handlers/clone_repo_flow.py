@@ -44,6 +44,9 @@ from mlops_suite.handlers.resource import (
 logger = logging.getLogger(__name__)
 
 OWNERSHIP_TOPIC: str = names.load()["github"]["ownership_topic"]
+# The one other custom resource this Lambda serves (mlops_suite.handlers.deploy_roles); every
+# other type is a repository.
+DEPLOY_ROLES = "Custom::ProjectDeployRoles"
 COMMIT_AUTHOR = "mlops-suite[bot] <mlops-suite@users.noreply.github.com>"
 
 
@@ -287,6 +290,23 @@ class Flow:
             f"updated the settings of {physical}",
         )
 
+    def deploy_roles(self, event: cfn.CfnEvent) -> Outcome:
+        """``Custom::ProjectDeployRoles``: the project's roles in preprod and prod."""
+        import boto3
+
+        from mlops_suite.handlers import deploy_roles
+
+        region = str(event.properties.get("region") or "") or None
+        self.checkpoint(f"{event.request_type.lower()} deploy roles")
+        physical, data, reason = deploy_roles.handle_request(
+            event.request_type,
+            event.properties,
+            event.physical_resource_id,
+            boto3.client("sts", region_name=region),
+            lambda **creds: boto3.Session(region_name=region, **creds),
+        )
+        return Outcome(physical, data, reason)
+
     def delete(self, event: cfn.CfnEvent) -> Outcome:
         physical = event.physical_resource_id or ""
         if not FULL_NAME_PATTERN.match(physical):
@@ -351,8 +371,11 @@ def handle(
         },
     )
     try:
-        step = {"Create": flow.create, "Update": flow.update, "Delete": flow.delete}
-        outcome = step[event.request_type](event)
+        if event.resource_type == DEPLOY_ROLES:
+            outcome = flow.deploy_roles(event)
+        else:
+            step = {"Create": flow.create, "Update": flow.update, "Delete": flow.delete}
+            outcome = step[event.request_type](event)
         if responder.deadline_passed.is_set() and event.request_type == "Create":
             raise DeadlineExceeded("finished after the deadline answer")
         responder.respond("SUCCESS", outcome.reason, outcome.physical_id, outcome.data)

@@ -7,7 +7,8 @@ resource; the handler assumes the provisioning role in each target account and c
 or deletes the project's role ``mlops-suite-{project_id}-github-{environment}`` there:
 
 - trusted only from the deploy repository's GitHub environment of that name (OIDC subject
-  ``repo:{org}/{repo}:environment:{environment}``, audience ``sts.amazonaws.com``),
+  ``{oidc_subject_prefix}:environment:{environment}``, the prefix carrying GitHub's immutable
+  owner and repository ids; ``repo:{org}/{repo}`` only where no prefix is given),
 - capped by the platform boundary ``mlops-suite-platform-boundary``,
 - allowed what deploying the project's endpoint or batch pipeline needs: SageMaker resources
   named ``{project_name}-*`` in that account, the platform's SSM values and key through S3, the
@@ -29,6 +30,7 @@ from mlops_suite import names
 
 logger = logging.getLogger(__name__)
 
+RESOURCE_TYPE = "Custom::ProjectDeployRoles"
 PROVISIONER_ROLE = "mlops-suite-project-provisioner"
 POLICY_NAME = "deploy"
 MANAGED_BY = "mlops-suite:deploy-roles"
@@ -53,6 +55,15 @@ class RoleSpec:
     region: str
     dev_kms_key_arn: str
     partition: str = "aws"
+    # GitHub's immutable subject prefix (owner and repository ids) from the clone-repo resource's
+    # OidcSubjectPrefix; empty only for GitHub Enterprise Server's name-only form.
+    oidc_subject_prefix: str = ""
+
+    @property
+    def subject(self) -> str:
+        """The OIDC subject of the deploy repository's GitHub environment of this role."""
+        prefix = self.oidc_subject_prefix or f"repo:{self.github_org}/{self.repo}"
+        return f"{prefix}:environment:{self.environment}"
 
     @property
     def role_name(self) -> str:
@@ -87,9 +98,7 @@ def trust_policy(spec: RoleSpec) -> dict[str, Any]:
                 "Condition": {
                     "StringEquals": {
                         "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                        "token.actions.githubusercontent.com:sub": (
-                            f"repo:{spec.github_org}/{spec.repo}:environment:{spec.environment}"
-                        ),
+                        "token.actions.githubusercontent.com:sub": spec.subject,
                     }
                 },
             }
@@ -128,6 +137,15 @@ def permissions_policy(spec: RoleSpec) -> dict[str, Any]:
             "monitoring-schedule",
         )
     ]
+    # The deploy kinds name a pipeline "<project>-<...>-<environment>", its schedule after it and
+    # the role Scheduler starts it with "<pipeline>-scheduler".
+    schedule = names.pattern("pipeline_schedule", pipeline_name=sm)
+    scheduler_role = spec.arn(
+        "iam", f"role/{names.pattern('pipeline_scheduler_role', pipeline_name=sm)}"
+    )
+    scheduler_boundary = spec.arn(
+        "iam", f"policy/{names.pattern('scheduler_permissions_boundary')}"
+    )
     statements: list[dict[str, Any]] = [
         {"Sid": "WhoAmI", "Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"},
         {
@@ -198,6 +216,62 @@ def permissions_policy(spec: RoleSpec) -> dict[str, Any]:
             "Action": "iam:PassRole",
             "Resource": spec.arn("iam", "role/mlops-suite-*"),
             "Condition": {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        },
+        {
+            "Sid": "ProjectPipelineSchedules",
+            "Effect": "Allow",
+            "Action": [
+                "scheduler:CreateSchedule",
+                "scheduler:UpdateSchedule",
+                "scheduler:DeleteSchedule",
+                "scheduler:GetSchedule",
+            ],
+            "Resource": spec.arn("scheduler", f"schedule/default/{schedule}", region=region),
+        },
+        {
+            # The deploy workflow makes the role Scheduler starts the pipeline with; only with
+            # the scheduler boundary, so the inline policy it writes there can grant nothing but
+            # starting a pipeline.
+            "Sid": "ProjectSchedulerRolesOnlyWithTheBoundary",
+            "Effect": "Allow",
+            "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
+            "Resource": scheduler_role,
+            "Condition": {"StringEquals": {"iam:PermissionsBoundary": scheduler_boundary}},
+        },
+        {
+            "Sid": "ManageProjectSchedulerRoles",
+            "Effect": "Allow",
+            "Action": [
+                "iam:GetRole",
+                "iam:DeleteRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:PutRolePolicy",
+                "iam:GetRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListInstanceProfilesForRole",
+                "iam:ListRoleTags",
+            ],
+            "Resource": scheduler_role,
+        },
+        {
+            "Sid": "ProjectSchedulerRolesCarryOnlyProjectTags",
+            "Effect": "Allow",
+            "Action": ["iam:TagRole", "iam:UntagRole"],
+            "Resource": scheduler_role,
+            "Condition": {
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": [names.tag_key("project_name"), names.tag_key("project_id")]
+                }
+            },
+        },
+        {
+            "Sid": "PassTheSchedulerRoleToSchedulerOnly",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": scheduler_role,
+            "Condition": {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
         },
         {
             "Sid": "ReadApprovedPackagesOfTheProjectGroupInDev",
@@ -297,8 +371,8 @@ def target_iam(sts: Any, spec: RoleSpec, session_factory: Any) -> Any:
         )["Credentials"]
     except Exception as exc:
         raise ProvisionError(
-            f"cannot assume {role}: the platform's Terraform creates it in every target account "
-            f"({exc})"
+            f"cannot assume {role}: every target account needs it, trusted by the dev account's "
+            f"repo-creating Lambda (docs/platform-guide.md, roles a project gets) ({exc})"
         ) from exc
     return session_factory(
         aws_access_key_id=creds["AccessKeyId"],
@@ -322,6 +396,7 @@ def specs(properties: Mapping[str, Any]) -> list[RoleSpec]:
             account_id=str(properties[f"{env}_account_id"]),
             dev_account_id=str(properties["dev_account_id"]),
             partition=str(properties.get("partition", "aws")),
+            oidc_subject_prefix=str(properties.get("oidc_subject_prefix", "")),
         )
         for env in TARGET_ENVIRONMENTS
     ]
@@ -339,3 +414,39 @@ def handle(
         else:
             out[f"{spec.environment.capitalize()}RoleArn"] = apply(iam, spec)
     return out
+
+
+def physical_id(properties: Mapping[str, Any]) -> str:
+    """The resource's physical id: one set of roles per project and pair of target accounts.
+
+    A new account in an Update therefore changes the id, and CloudFormation's clean-up Delete
+    (with the old properties) removes the roles from the accounts left behind.
+    """
+    accounts = "-".join(str(properties.get(f"{env}_account_id", "")) for env in TARGET_ENVIRONMENTS)
+    return f"{properties.get('project_id', '')}-deploy-roles-{accounts}"
+
+
+def handle_request(
+    request_type: str,
+    properties: Mapping[str, Any],
+    physical: str | None,
+    sts: Any,
+    session_factory: Any,
+) -> tuple[str, dict[str, str], str]:
+    """One CloudFormation request: (physical id, Data, reason).
+
+    The Delete of a Create that failed before any role existed (CloudFormation's rollback, with
+    the ``failed-`` physical id) succeeds even when no provisioning role can be assumed, so the
+    rollback never hangs; any other Delete that cannot reach an account fails loudly.
+    """
+    if request_type == "Delete":
+        try:
+            handle("Delete", properties, sts, session_factory)
+        except ProvisionError as exc:
+            if not (physical or "").startswith("failed-"):
+                raise
+            return physical or "", {}, f"nothing to remove: the create had failed ({exc})"
+        return physical or physical_id(properties), {}, "removed the project's deploy roles"
+    data = handle(request_type, properties, sts, session_factory)
+    new = physical_id(properties)
+    return new, data, f"deploy roles in place: {', '.join(sorted(data.values()))}"[:250]

@@ -64,8 +64,8 @@ run "pipeline_from_the_built_definition_on_a_schedule" {
     error_message = "the scheduler may start this pipeline and do nothing else"
   }
   assert {
-    condition     = endswith(aws_iam_role.scheduler.permissions_boundary, ":policy/mlops-suite-platform-boundary")
-    error_message = "the scheduler role carries the platform boundary"
+    condition     = endswith(aws_iam_role.scheduler.permissions_boundary, ":policy/mlops-suite-scheduler-boundary")
+    error_message = "the scheduler role carries the scheduler boundary"
   }
 }
 

@@ -187,7 +187,7 @@ def scheduler_role(session: Any, env: Environment, pipeline_arn: str) -> str:
                 AssumeRolePolicyDocument=json.dumps(trust),
                 Description=f"EventBridge Scheduler starts {env.pipeline_name}",
                 PermissionsBoundary=(
-                    f"arn:{partition}:iam::{env.account_id}:policy/mlops-suite-platform-boundary"
+                    f"arn:{partition}:iam::{env.account_id}:policy/mlops-suite-scheduler-boundary"
                 ),
                 Tags=[{"Key": k, "Value": v} for k, v in settings.TAGS.items()],
             )["Role"]["Arn"]
