@@ -100,13 +100,17 @@ def finished(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 @pytest.mark.demo
 def test_project_stack_creates_both_repositories(finished: Any) -> None:
     deployment, result, seen = finished
-    # CloudFormation sent one Create per repository resource; the real handler answered each.
-    assert sorted(
-        (r["logical_id"], r["repo_kind"], r["status"]) for r in result["custom_resource_requests"]
-    ) == [
+    # CloudFormation sent one Create per custom resource; the real handler answered each.
+    requests = result["custom_resource_requests"]
+    assert sorted((r["logical_id"], r["repo_kind"], r["status"]) for r in requests) == [
         ("ModelBuildRepository", "model-training", "SUCCESS"),
         ("ModelDeployRepository", demo.DEPLOYMENTS[deployment], "SUCCESS"),
+        ("ProjectDeployRoles", None, "SUCCESS"),
     ]
+    assert {r["type"] for r in requests} == {
+        "Custom::GitHubRepository",
+        "Custom::ProjectDeployRoles",
+    }
     training, deploy_repo = (
         f"{demo.ORG}/{demo.PROJECT_NAME}-build",
         f"{demo.ORG}/{demo.PROJECT_NAME}-deploy",

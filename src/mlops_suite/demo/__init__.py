@@ -180,7 +180,7 @@ def run(
     `inspect(accounts, github_double)` is called after the last stage, before the embedded AWS
     and the GitHub double stop (tests read them back there).
     """
-    from mlops_suite.handlers import clone_repo, deploy_roles, model_approval, templates
+    from mlops_suite.handlers import clone_repo, model_approval, templates
     from mlops_suite.local import cloudformation
     from mlops_suite.local.github_double import GitHubDouble
 
@@ -254,35 +254,21 @@ def run(
             result["custom_resource_requests"] = [
                 {
                     "logical_id": e["LogicalResourceId"],
-                    "repo_kind": e["ResourceProperties"]["repo_kind"],
+                    "type": e["ResourceType"],
+                    "repo_kind": e["ResourceProperties"].get("repo_kind"),
                     "status": registry.answers[e["RequestId"]]["Status"],
                 }
                 for e in registry.requests
             ]
             for logical, full_name in (("training", training_repo), ("deploy", deploy_repo)):
                 progress.note(f"{logical} repository: {gh.repos[full_name].full_name}")
-            # The project template declares no deploy-roles resource yet: the demo calls the
-            # deploy-roles handler with the properties such a resource would carry.
-            lam = plat.lambda_credentials()
-            roles = deploy_roles.handle(
-                "Create",
-                {
-                    "project_name": PROJECT["SageMakerProjectName"],
-                    "project_id": project_id,
-                    "github_org": ORG,
-                    "repo": deploy_repo.split("/", 1)[1],
-                    "dev_account_id": accounts.ids["dev"],
-                    "preprod_account_id": accounts.ids["preprod"],
-                    "prod_account_id": accounts.ids["prod"],
-                    "region": REGION,
-                    "dev_kms_key_arn": plat.kms_key_arns["dev"],
-                },
-                accounts.client(lam, "sts"),
-                lambda **creds: _session(aws.endpoint_url, REGION, creds),
-            )
+            # The stack's Custom::ProjectDeployRoles made the deploy roles in preprod and prod.
+            roles = {
+                env: outputs[f"{env.capitalize()}DeployRoleArn"] for env in ("preprod", "prod")
+            }
             result["deploy_roles"] = roles
             for name, arn in roles.items():
-                progress.note(f"{name}: {arn}")
+                progress.note(f"{name} deploy role: {arn}")
 
         with progress.stage("training", STAGES["training"]):
             repo = deploy.clone(gh.clone_url(training_repo), gh.token, work / "training")
