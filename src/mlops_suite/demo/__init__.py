@@ -261,7 +261,14 @@ def run(
                 for e in registry.requests
             ]
             for logical, full_name in (("training", training_repo), ("deploy", deploy_repo)):
-                progress.note(f"{logical} repository: {gh.repos[full_name].full_name}")
+                hosted = gh.repos[full_name]
+                progress.note(f"{logical} repository: {hosted.full_name}")
+                # What the Lambda set: the repository's variables, then each environment's.
+                for name, value in sorted(hosted.variables.items()):
+                    progress.note(f"  variable {name} = {value}")
+                for env, variables in sorted(hosted.environment_variables.items()):
+                    for name, value in sorted(variables.items()):
+                        progress.note(f"  {env}: variable {name} = {value}")
             # The stack's Custom::ProjectDeployRoles made the deploy roles in preprod and prod.
             roles = {
                 env: outputs[f"{env.capitalize()}DeployRoleArn"] for env in ("preprod", "prod")
