@@ -164,10 +164,21 @@ def check_account(session: Any, env: Environment) -> None:
         )
 
 
+def scheduler_role_name(env: Environment) -> str:
+    """The one role name the deploy role may create, "<pipeline>-scheduler"; never shortened."""
+    name = f"{env.pipeline_name}-scheduler"
+    if len(name) > 64:
+        raise PromotionError(
+            f"scheduler role name {name!r} is {len(name)} characters, over IAM's 64: shorten "
+            "the SageMaker project name (the deploy role may create only this exact name)"
+        )
+    return name
+
+
 def scheduler_role(session: Any, env: Environment, pipeline_arn: str) -> str:
     """The role EventBridge Scheduler starts the pipeline with: this pipeline only."""
     iam = session.client("iam")
-    name = f"{env.pipeline_name}-scheduler"[:64]
+    name = scheduler_role_name(env)
     trust = {
         "Version": "2012-10-17",
         "Statement": [{
